@@ -1,0 +1,3 @@
+module github.com/ringside/ringside
+
+go 1.26.8
