@@ -27,6 +27,7 @@ const (
 	TermBind              // ? or :name: Bind is the 0-based position among all markers of the statement
 	TermFunc              // now(), uuid(), toTimestamp(now()), currentTimestamp() …: Func, Args
 	TermCast              // (type) term: Type, Elems[0]
+	TermUDT               // {field: v, …}: Keys[i] (TermString holding the field name) maps to Elems[i]
 )
 
 // Term is a value expression.
@@ -37,10 +38,13 @@ type Term struct {
 	Keys     []Term
 	Bind     int
 	BindName string // set for :name markers
-	Func     string // lower-cased function name
+	Func     string // lower-cased function name ("ks.fn" when qualified by a keyspace other than system)
 	Args     []Term
-	Type     cqltype.Type // TermCast
+	Type     cqltype.Type // TermCast, and TermFunc "cast" (CAST(x AS type))
 }
+
+// Arithmetic is a TermFunc named as Cassandra's operator functions: "_add",
+// "_substract", "_multiply", "_divide", "_modulo" (two Args) and "_negate".
 
 // Relation is one WHERE clause restriction.
 type Relation struct {
@@ -48,7 +52,9 @@ type Relation struct {
 	// such as (c1, c2) > (1, 2). With Token set, they are the arguments of token(...).
 	Columns []string
 	Token   bool
-	// Op is one of = < <= > >= != IN CONTAINS "CONTAINS KEY" LIKE.
+	// Op is one of = < <= > >= != IN CONTAINS "CONTAINS KEY" LIKE, "IS NOT"
+	// (IS NOT NULL, Value TermNull) or EXPR (a custom index expression
+	// expr(index, term): Columns holds the index name).
 	Op string
 	// Value is the right-hand side; for IN it is a TermList (or TermTuple
 	// elements for multi-column IN) or a single TermBind (IN ?).
@@ -65,6 +71,15 @@ const (
 	SelFunc                          // f(args): ttl, writetime, token, count, now, toJson, …
 	SelCountStar                     // count(*) or count(1)
 	SelTerm                          // a literal term
+	SelElement                       // Args[0][Term]: a map or set element
+	SelSlice                         // Args[0][From..To]: a collection slice (nil bound: open)
+	SelField                         // Args[0].Column: a UDT field
+	SelCast                          // CAST(Args[0] AS Type)
+	SelHint                          // (Type) Args[0]: a type hint
+	SelList                          // [Args...]
+	SelSet                           // {Args...}
+	SelMap                           // {Args[0]: Args[1], …}
+	SelTuple                         // (Args...)
 )
 
 // Selector is one expression of a SELECT clause.
@@ -74,7 +89,10 @@ type Selector struct {
 	Func   string // lower-cased
 	Args   []Selector
 	Term   Term
-	Alias  string // AS alias, "" if none
+	Alias  string       // AS alias, "" if none
+	Type   cqltype.Type // SelCast, SelHint
+	From   *Term        // SelSlice
+	To     *Term        // SelSlice
 }
 
 // Ordering is one ORDER BY / CLUSTERING ORDER BY entry.
@@ -110,8 +128,11 @@ type Insert struct {
 	Columns         []string
 	Values          []Term
 	JSON            *Term // INSERT … JSON '…': Columns/Values empty
-	IfNotExists     bool
-	Using           Using
+	// JSONDefaultUnset is INSERT JSON … DEFAULT UNSET (omitted columns stay
+	// untouched instead of being set to null).
+	JSONDefaultUnset bool
+	IfNotExists      bool
+	Using            Using
 }
 
 // AssignOp is the kind of an UPDATE assignment.
@@ -123,6 +144,7 @@ const (
 	AssignPrepend                 // c = v + c (lists)
 	AssignRemove                  // c = c - v
 	AssignElement                 // c[k] = v (Key set)
+	AssignField                   // c.f = v (Field set): UDT field
 )
 
 // Assignment is one SET entry of UPDATE.
@@ -131,6 +153,7 @@ type Assignment struct {
 	Op     AssignOp
 	Key    *Term
 	Value  Term
+	Field  string
 }
 
 // Condition is one IF condition of a lightweight transaction.
@@ -138,7 +161,8 @@ type Condition struct {
 	Column string
 	Key    *Term  // c[k] = v
 	Op     string // = != < <= > >= IN
-	Value  Term
+	Value  Term   // for IN: a TermList, or a TermBind for IN ?
+	Field  string // c.f = v (UDT field)
 }
 
 // Update is UPDATE.
@@ -155,6 +179,7 @@ type Update struct {
 type DeleteTarget struct {
 	Column string
 	Key    *Term
+	Field  string // c.f (UDT field)
 }
 
 // Delete is DELETE.
@@ -240,6 +265,11 @@ type AlterTable struct {
 	Drop            []string
 	Rename          map[string]string
 	Properties      []Property
+	// IfColumnExists is DROP/RENAME IF EXISTS, IfColumnNotExists ADD IF NOT EXISTS.
+	IfColumnExists    bool
+	IfColumnNotExists bool
+	// DropTimestamp is DROP … USING TIMESTAMP n.
+	DropTimestamp *int64
 }
 
 // DropTable is DROP TABLE.

@@ -135,17 +135,20 @@ type QueryParams struct {
 type Query struct {
 	Statement string
 	Params    QueryParams
+	Tracing   bool // the request frame had the tracing flag
 }
 
 // Prepare is a PREPARE request.
 type Prepare struct {
 	Statement string
+	Tracing   bool
 }
 
 // Execute is an EXECUTE request.
 type Execute struct {
-	ID     []byte
-	Params QueryParams
+	ID      []byte
+	Params  QueryParams
+	Tracing bool
 }
 
 // BatchStatement is one entry of a BATCH request: a query string (Kind 0)
@@ -164,6 +167,7 @@ type Batch struct {
 	Consistency       Consistency
 	SerialConsistency Consistency
 	Timestamp         *int64
+	Tracing           bool
 }
 
 // ColumnSpec is one column of result or bind metadata.

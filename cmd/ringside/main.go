@@ -1,0 +1,47 @@
+// Command ringside is the management sidecar for Apache Cassandra and its
+// cluster simulator.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `ringside — the management sidecar for Apache Cassandra
+
+Usage:
+  ringside sim [flags]            run a simulated Cassandra 4.1 cluster
+  ringside sim ctl <command> ...  stop, kill, start, drain, slow, partition simulated nodes
+  ringside version                print the version
+
+Run 'ringside <command> -h' for the flags of a command.
+`
+
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "sim":
+		if len(os.Args) > 2 && os.Args[2] == "ctl" {
+			err = runSimCtl(os.Args[3:])
+		} else {
+			err = runSim(os.Args[2:])
+		}
+	case "version", "--version":
+		fmt.Println("ringside", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "ringside: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ringside:", err)
+		os.Exit(1)
+	}
+}

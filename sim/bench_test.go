@@ -1,0 +1,171 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/ringside/ringside/sim"
+	"github.com/ringside/ringside/sim/cqltype"
+	"github.com/ringside/ringside/sim/native"
+)
+
+// rssBytes reads the process's resident set size.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// BenchmarkStart1000Nodes starts a 1,000-node, 2-DC cluster (16 vnodes,
+// every node with its own CQL and Jolokia listener) and reports the time
+// to start and the resident memory the cluster adds.
+func BenchmarkStart1000Nodes(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		debug.FreeOSMemory()
+		before := rssBytes()
+		cfg, err := sim.TestConfig("dc1:10x50,dc2:10x50", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		c, err := sim.New(cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(t0)
+		after := rssBytes()
+		b.ReportMetric(elapsed.Seconds(), "s/start")
+		b.ReportMetric(float64(after-before)/(1<<20), "MiB-RSS")
+		b.ReportMetric(float64(after)/(1<<20), "MiB-RSS-total")
+		c.Close()
+	}
+}
+
+// BenchmarkPointQuery measures prepared single-partition reads through
+// gocql against one simulated node ("sim"), and against a bare native
+// protocol server that answers every EXECUTE with the same pre-encoded
+// row ("bare"): the difference is the simulator's engine.
+func BenchmarkPointQuery(b *testing.B) {
+	b.Run("sim", func(b *testing.B) {
+		cfg, err := sim.TestConfig("dc1:1x1", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := sim.New(cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		s := benchSession(b, c.Nodes()[0].Addr.String(), cfg.NativePort)
+		for _, q := range []string{
+			"CREATE KEYSPACE bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+			"CREATE TABLE bench.kv (k int PRIMARY KEY, v text)",
+		} {
+			if err := s.Query(q).Exec(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for k := 0; k < 1000; k++ {
+			if err := s.Query("INSERT INTO bench.kv (k, v) VALUES (?, ?)", k, fmt.Sprint("value-", k)).Exec(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runPointQueries(b, s, "SELECT v FROM bench.kv WHERE k = ?")
+	})
+	b.Run("bare", func(b *testing.B) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := native.NewServer(native.ServerConfig{Handler: &bareHandler{}})
+		go srv.Serve(ln)
+		defer srv.Close()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		p, _ := strconv.Atoi(port)
+		cc := gocql.NewCluster("127.0.0.1")
+		cc.Port = p
+		cc.DisableInitialHostLookup = true
+		cc.Events.DisableNodeStatusEvents = true
+		cc.Events.DisableTopologyEvents = true
+		cc.Events.DisableSchemaEvents = true
+		s, err := cc.CreateSession()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		runPointQueries(b, s, "SELECT v FROM bench.kv WHERE k = ?")
+	})
+}
+
+func benchSession(b *testing.B, host string, port int) *gocql.Session {
+	cc := gocql.NewCluster(host)
+	cc.Port = port
+	cc.NumConns = 2
+	s, err := cc.CreateSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	return s
+}
+
+func runPointQueries(b *testing.B, s *gocql.Session, q string) {
+	b.ResetTimer()
+	t0 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var v string
+		k := 0
+		for pb.Next() {
+			if err := s.Query(q, k%1000).Consistency(gocql.One).Scan(&v); err != nil {
+				b.Error(err)
+				return
+			}
+			k++
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "queries/s")
+}
+
+// bareHandler answers like a server with no engine: fixed metadata and row.
+type bareHandler struct{}
+
+var bareSpecs = []native.ColumnSpec{{Keyspace: "bench", Table: "kv", Name: "v", Type: cqltype.TextT}}
+
+func (*bareHandler) Query(c *native.Conn, q *native.Query) native.Response {
+	// Answer the few queries gocql sends on connect with empty results.
+	return native.Response{Op: native.OpResult, Body: native.EncodeRows(native.RowsMetadata{Columns: bareSpecs}, nil)}
+}
+
+func (*bareHandler) Prepare(c *native.Conn, p *native.Prepare) native.Response {
+	bind := native.RowsMetadata{Columns: []native.ColumnSpec{{Keyspace: "bench", Table: "kv", Name: "k", Type: cqltype.IntT}}}
+	return native.Response{Op: native.OpResult, Body: native.EncodePrepared([]byte("0123456789abcdef"), bind, []uint16{0}, native.RowsMetadata{Columns: bareSpecs})}
+}
+
+func (*bareHandler) Execute(c *native.Conn, e *native.Execute) native.Response {
+	return native.Response{Op: native.OpResult, Body: native.EncodeRows(native.RowsMetadata{Columns: bareSpecs, NoMetadata: e.Params.SkipMetadata}, [][][]byte{{[]byte("value-1")}})}
+}
+
+func (*bareHandler) Batch(c *native.Conn, b *native.Batch) native.Response {
+	return native.Response{Op: native.OpResult, Body: native.EncodeVoid()}
+}
