@@ -58,16 +58,10 @@ func (x *execCtx) schemaChange(change, target, ks, name string) *result {
 	sc := native.SchemaChange{Change: change, Target: target, Keyspace: ks, Name: name}
 	c := x.n.c
 	c.mu.Lock()
-	var live []*Node
 	for _, n := range c.nodes {
-		if n.cqlServer != nil {
-			live = append(live, n)
-		}
-	}
-	c.mu.Unlock()
-	for _, n := range live {
 		n.push(native.Event{Type: "SCHEMA_CHANGE", Schema: &sc})
 	}
+	c.mu.Unlock()
 	return &result{kind: resSchema, change: sc}
 }
 

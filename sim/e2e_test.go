@@ -582,3 +582,60 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestProtocolV3 runs a v3 client: v3 encodings (no pk indexes in
+// PREPARED, date as a custom type) must be what it gets.
+func TestProtocolV3(t *testing.T) {
+	c := startCluster(t, "dc1:1x1", false)
+	cc := gocql.NewCluster(c.Nodes()[0].Addr.String())
+	cc.Port = c.Config().NativePort
+	cc.ProtoVersion = 3
+	s, err := cc.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	must(t, s.Query("CREATE KEYSPACE v3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").Exec())
+	must(t, s.Query("CREATE TABLE v3.t (k int PRIMARY KEY, d date, n smallint)").Exec())
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	must(t, s.Query("INSERT INTO v3.t (k, d, n) VALUES (?, ?, ?)", 1, day, int16(7)).Exec())
+	var d time.Time
+	var n int16
+	must(t, s.Query("SELECT d, n FROM v3.t WHERE k = ?", 1).Scan(&d, &n))
+	if !d.Equal(day) || n != 7 {
+		t.Fatalf("v3 read: %v %d", d, n)
+	}
+}
+
+// TestPasswordAuth: with auth configured, the right credentials work and
+// wrong ones get PasswordAuthenticator's error.
+func TestPasswordAuth(t *testing.T) {
+	cfg, err := sim.TestConfig("dc1:1x1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Auth = &sim.AuthConfig{Username: "cassandra", Password: "s3cret"}
+	c, err := sim.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.Start(context.Background()))
+	defer c.Close()
+	s := session(t, c, "")
+	var user string
+	must(t, s.Query("SELECT username FROM system_views.clients").Scan(&user))
+	if user != "cassandra" {
+		t.Fatalf("system_views.clients username %q", user)
+	}
+	cc := gocql.NewCluster(c.Nodes()[0].Addr.String())
+	cc.Port = cfg.NativePort
+	cc.Authenticator = gocql.PasswordAuthenticator{Username: "cassandra", Password: "wrong"}
+	_, err = cc.CreateSession()
+	if err == nil || !strings.Contains(err.Error(), "Provided username cassandra and/or password are incorrect") {
+		t.Fatalf("wrong password: %v", err)
+	}
+	cc.Authenticator = nil
+	if _, err = cc.CreateSession(); err == nil {
+		t.Fatal("connected without credentials to a node with PasswordAuthenticator")
+	}
+}

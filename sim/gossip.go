@@ -116,10 +116,13 @@ func (n *Node) nativeAddrPort() netip.AddrPort {
 	return netip.AddrPortFrom(n.Addr, uint16(n.c.cfg.NativePort))
 }
 
-// push sends an event to this node's registered clients, if its native
-// transport runs.
+// push queues an event for this node's registered clients, if its native
+// transport runs. c.mu must be held.
 func (n *Node) push(ev native.Event) {
-	if s := n.cqlServer; s != nil {
-		go s.Push(ev)
+	if n.events != nil {
+		select {
+		case n.events <- ev:
+		default: // a client that cannot keep up loses events, as with a full Netty buffer
+		}
 	}
 }

@@ -60,19 +60,20 @@ const (
 )
 
 func (r *result) response(skipMeta bool) native.Response {
+	// The helpers encode for the connection's protocol version (v3 or v4).
 	switch r.kind {
 	case resRows:
-		return native.Response{Op: native.OpResult, Body: native.EncodeRows(native.RowsMetadata{Columns: r.cols, PagingState: r.paging, NoMetadata: skipMeta}, r.rows)}
+		return native.RowsResponse(native.RowsMetadata{Columns: r.cols, PagingState: r.paging, NoMetadata: skipMeta}, r.rows)
 	case resSetKeyspace:
-		return native.Response{Op: native.OpResult, Body: native.EncodeSetKeyspace(r.ks)}
+		return native.SetKeyspaceResponse(r.ks)
 	case resSchema:
-		return native.Response{Op: native.OpResult, Body: native.EncodeSchemaChangeResult(r.change)}
+		return native.SchemaChangeResponse(r.change)
 	}
-	return native.Response{Op: native.OpResult, Body: native.EncodeVoid()}
+	return native.VoidResponse()
 }
 
 func errResponse(err error) native.Response {
-	return native.Response{Op: native.OpError, Body: native.EncodeError(asNative(err))}
+	return native.ErrorResponse(asNative(err))
 }
 
 // parseCache holds parsed statements by query text: parsed statements are never mutated.
@@ -151,7 +152,7 @@ func (h *handler) Prepare(c *native.Conn, p *native.Prepare) native.Response {
 	}
 	id := preparedID(c.Keyspace(), p.Statement)
 	h.n.rt.prepare(string(id), &prepared{stmt: stmt, query: p.Statement, keyspace: c.Keyspace(), binds: binds, pk: pk, result: result})
-	return native.Response{Op: native.OpResult, Body: native.EncodePrepared(id, native.RowsMetadata{Columns: binds}, pk, native.RowsMetadata{Columns: result})}
+	return native.PreparedResponse(id, native.RowsMetadata{Columns: binds}, pk, native.RowsMetadata{Columns: result})
 }
 
 func unprepared(id []byte) *native.Error {

@@ -53,6 +53,7 @@ type Node struct {
 	pid         int
 	proc        *os.Process
 	cqlServer   *native.Server
+	events      chan native.Event // to cqlServer's registered clients, in order
 	jmxServer   *http.Server
 	latency     time.Duration
 	drained     bool
@@ -189,14 +190,17 @@ func (n *Node) boot(immediate bool) error {
 		n.upSince = time.Now()
 		n.mode = "NORMAL"
 		n.state = StateRunning
-		// A freshly started node learns who is up from gossip: start with the truth.
 		n.down = map[int]bool{}
-		for _, j := range c.nodes {
-			if ok, _, _ := c.reachable(n, j); !ok && j != n {
-				n.down[j.idx] = true
+		if !immediate {
+			// A freshly started node learns who is up from gossip: start with
+			// the truth. (At cluster start, Start converges every view at the end.)
+			for _, j := range c.nodes {
+				if ok, _, _ := c.reachable(n, j); !ok && j != n {
+					n.down[j.idx] = true
+				}
 			}
+			c.recompute(time.Now())
 		}
-		c.recompute(time.Now())
 		c.mu.Unlock()
 		return n.startNative()
 	}
@@ -328,6 +332,7 @@ func (n *Node) startNative() error {
 		auth = passwordAuth{c.cfg.Auth.Username, c.cfg.Auth.Password}
 	}
 	srv := native.NewServer(native.ServerConfig{Handler: &handler{n: n}, Authenticator: auth, Logger: c.log.With("node", n.Addr.String())})
+	events := make(chan native.Event, 4096)
 	c.mu.Lock()
 	if n.cqlServer != nil || n.state != StateRunning {
 		c.mu.Unlock()
@@ -335,7 +340,14 @@ func (n *Node) startNative() error {
 		return nil
 	}
 	n.cqlServer = srv
+	n.events = events
 	c.mu.Unlock()
+	// Events go out in the order they happened, off the caller's locks.
+	go func() {
+		for ev := range events {
+			srv.Push(ev)
+		}
+	}()
 	go srv.Serve(ln)
 	return nil
 }
@@ -345,6 +357,10 @@ func (n *Node) stopNative() {
 	c.mu.Lock()
 	srv := n.cqlServer
 	n.cqlServer = nil
+	if n.events != nil {
+		close(n.events)
+		n.events = nil
+	}
 	c.mu.Unlock()
 	if srv != nil {
 		srv.Close()
@@ -365,10 +381,10 @@ func (n *Node) startJolokia() error {
 		return fmt.Errorf("jolokia agent: %w", err)
 	}
 	reg := n.mbeans()
+	// Served directly, not behind a ServeMux: the agent answers paths such
+	// as "/jolokia" and "//" itself, which a mux would redirect.
 	h := jolokia.NewHandler(reg, jolokia.Options{AgentID: fmt.Sprintf("%s-%d-ringside-jvm", n.Addr, n.PID())})
-	mux := http.NewServeMux()
-	mux.Handle("/jolokia/", h)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	c.mu.Lock()
 	n.jmxServer = srv
 	c.mu.Unlock()

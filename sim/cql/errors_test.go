@@ -47,6 +47,12 @@ func TestSyntaxErrorCaptured(t *testing.T) {
 // those the parser had looked at.
 func TestSyntaxErrors(t *testing.T) {
 	tests := []struct{ q, want string }{
+		// Reported by users of real clusters.
+		{"SELECT *", "line 0:-1 mismatched input '<EOF>' expecting K_FROM"},
+		{"\n                  select * from users;\n                  select * from users;\n",
+			"line 3:18 mismatched input 'select' expecting EOF (                  select * from users;                  [select]...)"},
+		{"// CREATE KEYSPACE mykeyspace WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = true; ",
+			"line 1:132 mismatched character '<EOF>' expecting set null"},
 		{"", "line 0:-1 no viable alternative at input '<EOF>'"},
 		{"SELECT", "line 0:-1 no viable alternative at input '<EOF>'"},
 		{"SELECT * FROM", "line 0:-1 no viable alternative at input '<EOF>'"},

@@ -127,8 +127,8 @@ func evalSet(t Term, col string, typ cqltype.Type, b Binder) (any, error) {
 		}
 		out = append(out, v)
 	}
-	slices.SortStableFunc(out, func(x, y any) int { return compareValues(et, x, y) })
-	return slices.CompactFunc(out, func(x, y any) bool { return compareValues(et, x, y) == 0 }), nil
+	slices.SortStableFunc(out, func(x, y any) int { return cqltype.Compare(et, x, y) })
+	return slices.CompactFunc(out, func(x, y any) bool { return cqltype.Compare(et, x, y) == 0 }), nil
 }
 
 func evalMap(t Term, col string, typ cqltype.Type, b Binder) (any, error) {
@@ -166,10 +166,10 @@ func evalMap(t Term, col string, typ cqltype.Type, b Binder) (any, error) {
 		out = append(out, cqltype.Pair{Key: kv, Value: vv})
 	}
 	// Sorted by key; the last of duplicate keys wins, as in Java's TreeMap.
-	slices.SortStableFunc(out, func(x, y cqltype.Pair) int { return compareValues(kt, x.Key, y.Key) })
+	slices.SortStableFunc(out, func(x, y cqltype.Pair) int { return cqltype.Compare(kt, x.Key, y.Key) })
 	res := out[:0]
 	for _, p := range out {
-		if n := len(res); n > 0 && compareValues(kt, res[n-1].Key, p.Key) == 0 {
+		if n := len(res); n > 0 && cqltype.Compare(kt, res[n-1].Key, p.Key) == 0 {
 			res[n-1] = p
 			continue
 		}
@@ -218,7 +218,7 @@ func evalConstant(t Term, col string, typ cqltype.Type) (any, error) {
 			return nil, invalidf("cannot parse '%s' as hex bytes", t.Text)
 		}
 		if typ.ID == cqltype.Tinyint {
-			return unmarshalNative(cqltype.Tinyint, b)
+			return unmarshal(typ, b)
 		}
 		return b, nil
 	}
@@ -315,7 +315,7 @@ func fromString(id cqltype.ID, s string) (any, error) {
 			}
 			return nil, invalidf("Unable to make UUID from '%s'", s)
 		}
-		if id == cqltype.Timeuuid && uuidVersion(u) != 1 {
+		if id == cqltype.Timeuuid && u.Version() != 1 {
 			return nil, invalidf("TimeUUID supports only version 1 UUIDs")
 		}
 		return u, nil
@@ -745,4 +745,40 @@ func (b *durationBuilder) add(unit int, n int64) {
 			b.nanos += n * per
 		}
 	}
+}
+
+// EvalIn evaluates the right-hand side of a single-column IN relation or
+// condition for column col of type typ: each element of a TermList (nil
+// for null ones), or the list bound to an IN ? marker (whose type is
+// list<typ>; a null list gives nil).
+func (t *Term) EvalIn(col string, typ cqltype.Type, b Binder) ([]any, error) {
+	switch t.Kind {
+	case TermList:
+		out := make([]any, len(t.Elems))
+		for i := range t.Elems {
+			v, err := t.Elems[i].EvalFor(col, typ, b)
+			if err != nil {
+				return nil, err
+			}
+			if v == Unset {
+				return nil, invalidf("Invalid unset value for column %s", col)
+			}
+			out[i] = v
+		}
+		return out, nil
+	case TermBind:
+		v, err := t.EvalFor(col, cqltype.ListOf(typ), b)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		if v == Unset {
+			return nil, invalidf("Invalid unset value for column %s", col)
+		}
+		l, ok := v.([]any)
+		if !ok {
+			return nil, invalidf("Invalid list value for IN on column %s", col)
+		}
+		return l, nil
+	}
+	return nil, invalidf("Invalid IN value %s for column %s", t, col)
 }

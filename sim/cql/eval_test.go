@@ -302,15 +302,15 @@ func TestEvalGeneratedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := v.(cqltype.UUID)
-	if uuidVersion(u) != 1 || uuidUnixMillis(u) < before || uuidUnixMillis(u) > time.Now().UnixMilli() {
-		t.Errorf("now() = %s", formatUUID(u))
+	if u.Version() != 1 || uuidUnixMillis(u) < before || uuidUnixMillis(u) > time.Now().UnixMilli() {
+		t.Errorf("now() = %s", u.String())
 	}
 	v2, _ := parseTerm(t, "now()").Eval(cqltype.TimeuuidT, nil)
-	if compareValues(cqltype.TimeuuidT, v2, v) <= 0 {
-		t.Errorf("now() not increasing: %s then %s", formatUUID(u), formatUUID(v2.(cqltype.UUID)))
+	if cqltype.Compare(cqltype.TimeuuidT, v2, v) <= 0 {
+		t.Errorf("now() not increasing: %s then %s", u.String(), v2.(cqltype.UUID).String())
 	}
 	v, err = parseTerm(t, "uuid()").Eval(cqltype.UUIDT, nil)
-	if err != nil || uuidVersion(v.(cqltype.UUID)) != 4 || v.(cqltype.UUID)[8]&0xc0 != 0x80 {
+	if err != nil || v.(cqltype.UUID).Version() != 4 || v.(cqltype.UUID)[8]&0xc0 != 0x80 {
 		t.Errorf("uuid() = %v, %v", v, err)
 	}
 	for _, f := range []string{"toTimestamp(now())", "currentTimestamp()", "'now'"} {
@@ -336,7 +336,7 @@ func TestEvalGeneratedValues(t *testing.T) {
 		t.Errorf("toDate(now()) = %v, want %v", v, want)
 	}
 	// A timeuuid is valid for a uuid column, and a timestamp for a blob one.
-	if v, err := parseTerm(t, "now()").Eval(cqltype.UUIDT, nil); err != nil || uuidVersion(v.(cqltype.UUID)) != 1 {
+	if v, err := parseTerm(t, "now()").Eval(cqltype.UUIDT, nil); err != nil || v.(cqltype.UUID).Version() != 1 {
 		t.Errorf("now() as uuid: %v, %v", v, err)
 	}
 	if v, err := parseTerm(t, "currentTimestamp()").Eval(cqltype.BlobT, nil); err != nil || len(v.([]byte)) != 8 {
@@ -347,17 +347,17 @@ func TestEvalGeneratedValues(t *testing.T) {
 func TestMinMaxTimeUUID(t *testing.T) {
 	ms := utc("2013-01-01 00:05:00.000").UnixMilli()
 	lo, hi := minTimeUUID(ms), maxTimeUUID(ms)
-	if uuidUnixMillis(lo) != ms || uuidUnixMillis(hi) != ms || uuidVersion(lo) != 1 {
-		t.Errorf("bounds %s %s", formatUUID(lo), formatUUID(hi))
+	if uuidUnixMillis(lo) != ms || uuidUnixMillis(hi) != ms || lo.Version() != 1 {
+		t.Errorf("bounds %s %s", lo.String(), hi.String())
 	}
-	if got := formatUUID(lo); got[14:] != "11e2-8080-808080808080" {
+	if got := lo.String(); got[14:] != "11e2-8080-808080808080" {
 		t.Errorf("minTimeuuid = %s", got)
 	}
-	if got := formatUUID(hi); got[19:] != "7f7f-7f7f7f7f7f7f" {
+	if got := hi.String(); got[19:] != "7f7f-7f7f7f7f7f7f" {
 		t.Errorf("maxTimeuuid = %s", got)
 	}
 	mid := makeTimeUUID(ms*10000+uuidEpochOffset+5, 0x1234567812345678)
-	if compareValues(cqltype.TimeuuidT, lo, mid) >= 0 || compareValues(cqltype.TimeuuidT, mid, hi) >= 0 {
+	if cqltype.Compare(cqltype.TimeuuidT, lo, mid) >= 0 || cqltype.Compare(cqltype.TimeuuidT, mid, hi) >= 0 {
 		t.Error("min/max timeuuid do not bound the millisecond")
 	}
 }
@@ -371,5 +371,29 @@ func TestTermString(t *testing.T) {
 	}
 	if got := parseTerm(t, "1 + -2").String(); got != "system._add(1, -2)" {
 		t.Errorf("String(1 + -2) = %s", got)
+	}
+}
+
+func TestEvalIn(t *testing.T) {
+	st, err := Parse("SELECT * FROM t WHERE k IN (1, ?, null) AND c IN ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := st.(*Select).Where
+	var listType cqltype.Type
+	b := binderFunc(func(i int, _ string, typ cqltype.Type) (any, error) {
+		if i == 0 {
+			return int32(2), nil
+		}
+		listType = typ
+		return []any{int32(3), int32(4)}, nil
+	})
+	got, err := w[0].Value.EvalIn("k", cqltype.IntT, b)
+	if err != nil || !reflect.DeepEqual(got, []any{int32(1), int32(2), nil}) {
+		t.Errorf("IN list: %v, %v", got, err)
+	}
+	got, err = w[1].Value.EvalIn("c", cqltype.IntT, b)
+	if err != nil || !reflect.DeepEqual(got, []any{int32(3), int32(4)}) || !listType.Equal(cqltype.ListOf(cqltype.IntT)) {
+		t.Errorf("IN ?: %v, %v, %v", got, err, listType)
 	}
 }

@@ -50,7 +50,7 @@ var nativeFunctions = func() map[string][]*fnSig {
 		d := n.Sub(time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC))
 		return cqltype.Time(d.Nanoseconds()), nil
 	})
-	add("uuid", cqltype.UUIDT, func([]any) (any, error) { return randomUUID(), nil })
+	add("uuid", cqltype.UUIDT, func([]any) (any, error) { return cqltype.RandomUUID(), nil })
 	add("mintimeuuid", timeuuidT, func(a []any) (any, error) { return minTimeUUID(a[0].(time.Time).UnixMilli()), nil }, tsT)
 	add("maxtimeuuid", timeuuidT, func(a []any) (any, error) { return maxTimeUUID(a[0].(time.Time).UnixMilli()), nil }, tsT)
 	uuidTS := func(a []any) (any, error) { return millisTime(uuidUnixMillis(a[0].(cqltype.UUID))), nil }
@@ -68,12 +68,33 @@ var nativeFunctions = func() map[string][]*fnSig {
 		"float", "inet", "int", "smallint", "text", "timestamp", "tinyint", "uuid", "varint", "timeuuid", "date", "time"} {
 		typ, _ := cqltype.Parse(n)
 		if n != "blob" {
-			add(n+"asblob", cqltype.BlobT, func(a []any) (any, error) { return marshalNative(typ.ID, a[0]), nil }, typ)
+			add(n+"asblob", cqltype.BlobT, func(a []any) (any, error) { return marshal(typ, a[0]) }, typ)
 		}
-		add("blobas"+n, typ, func(a []any) (any, error) { return unmarshalNative(typ.ID, a[0].([]byte)) }, cqltype.BlobT)
+		add("blobas"+n, typ, func(a []any) (any, error) { return unmarshal(typ, a[0].([]byte)) }, cqltype.BlobT)
 	}
 	return m
 }()
+
+// marshal and unmarshal are the blob conversions, with the serializers'
+// validation messages as InvalidRequest errors.
+func marshal(typ cqltype.Type, v any) (any, error) {
+	b, err := cqltype.Marshal(typ, v)
+	if err != nil {
+		return nil, &InvalidError{Msg: err.Error()}
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
+func unmarshal(typ cqltype.Type, b []byte) (any, error) {
+	v, err := cqltype.Unmarshal(typ, b)
+	if err != nil {
+		return nil, &InvalidError{Msg: err.Error()}
+	}
+	return v, nil
+}
 
 // daysOf is SimpleDateSerializer.timeInMillisToDay.
 func daysOf(ms int64) cqltype.Date {
@@ -198,7 +219,7 @@ func convertValue(v any, from, to cqltype.Type) (any, error) {
 	}
 	switch to.ID {
 	case cqltype.Blob:
-		return marshalNative(from.ID, v), nil
+		return marshal(from, v)
 	case cqltype.Bigint:
 		if t, ok := v.(time.Time); ok {
 			return t.UnixMilli(), nil

@@ -575,3 +575,21 @@ func TestParseBindMarkerOrder(t *testing.T) {
 		t.Errorf("bind indexes: %s", dumpJSON(s))
 	}
 }
+
+func TestPropertyValues(t *testing.T) {
+	st, err := Parse("CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3} AND durable_writes = false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := st.(*CreateKeyspace).Properties
+	m, ok := props[0].MapValue()
+	if !ok || !reflect.DeepEqual(m, map[string]string{"class": "NetworkTopologyStrategy", "dc1": "3"}) {
+		t.Errorf("replication = %v", m)
+	}
+	if s, ok := props[1].StringValue(); !ok || s != "false" {
+		t.Errorf("durable_writes = %q", s)
+	}
+	if _, ok := props[0].StringValue(); ok {
+		t.Error("a map has a string value")
+	}
+}

@@ -295,8 +295,7 @@ func (p *parser) ksName(what string) string {
 // anywhere in Parser.g: the optional "ks." prefix is a two-token decision
 // and ANTLR reports anything else at the second token.
 var followQualified = tokSet(tEOF, tSEMI, kWHERE, kGROUP, kORDER, kPER, kLIMIT, kALLOW, tLPAREN, kJSON,
-	kUSING, kSET, kAS, kPRIMARY, kALTER, kADD, kDROP, kRENAME, kWITH, kTO, kFROM, kOF, kNORECURSIVE, kON,
-	kAPPLY, kINSERT, kUPDATE, kDELETE, kIF)
+	kUSING, kSET, kAS, kPRIMARY, kALTER, kADD, kDROP, kRENAME, kWITH, kTO, kFROM, kOF, kNORECURSIVE)
 
 // qualifiedName parses columnFamilyName / indexName: (ksName '.')? name.
 func (p *parser) qualifiedName(what string) (ks, name string) {

@@ -131,7 +131,7 @@ func (t Term) preferredType() (cqltype.ID, bool) {
 		}
 		return cqltype.Varint, true
 	case TermUUID:
-		if u, ok := parseUUID(t.Text); ok && uuidVersion(u) == 1 {
+		if u, ok := parseUUID(t.Text); ok && u.Version() == 1 {
 			return cqltype.Timeuuid, true
 		}
 		return cqltype.UUIDID, true
@@ -302,4 +302,26 @@ func valueCompatible(to, from cqltype.Type) bool {
 		return from.ID == cqltype.Timeuuid
 	}
 	return false
+}
+
+// StringValue returns the text of a simple property (name = constant) as
+// Cassandra keeps it: strings unquoted, other constants as written.
+func (p Property) StringValue() (string, bool) {
+	if !p.Value.isConstant() {
+		return "", false
+	}
+	return p.Value.rawText(), true
+}
+
+// MapValue returns a map property (replication, compaction, caching …) as
+// Cassandra keeps it: keys and values as their raw text.
+func (p Property) MapValue() (map[string]string, bool) {
+	if p.Value.Kind != TermMap {
+		return nil, false
+	}
+	m := make(map[string]string, len(p.Value.Keys))
+	for i, k := range p.Value.Keys {
+		m[k.rawText()] = p.Value.Elems[i].rawText()
+	}
+	return m, true
 }

@@ -1073,10 +1073,11 @@ func compareTimeUUID(a, b UUID) int {
 }
 
 // Format renders v the way cqlsh displays a value of type t
-// (cqlshlib/formatting.py with default settings): text bare at top level
-// and quoted inside collections, uuids bare, timestamps as
-// 2026-11-23 11:17:33.308000+0000, blobs as 0x..., booleans as True/False,
-// floats with 5 significant digits. nil is "null".
+// (cqlshlib/formatting.py): text bare at top level and quoted inside
+// collections, uuids bare, timestamps as 2026-11-23 11:17:33.308000+0000,
+// blobs as 0x..., nil as null. Booleans and floating point numbers are
+// rendered as Cassandra itself renders them (true, 1.0, 1.0E10, NaN),
+// which are valid CQL literals, rather than with cqlsh's True/5 digits.
 func Format(t Type, v any) string {
 	return format(t, v, false)
 }
@@ -1103,18 +1104,15 @@ func format(t Type, v any, quote bool) string {
 		}
 	case Boolean:
 		if b, ok := v.(bool); ok {
-			if b {
-				return "True"
-			}
-			return "False"
+			return strconv.FormatBool(b)
 		}
 	case Float:
 		if f, ok := v.(float32); ok {
-			return formatFloat(float64(f))
+			return javaFloatString(float64(f), 32)
 		}
 	case Double:
 		if f, ok := v.(float64); ok {
-			return formatFloat(f)
+			return javaFloatString(f, 64)
 		}
 	case DecimalID:
 		if d, ok := v.(Decimal); ok {
@@ -1212,8 +1210,10 @@ func formatText(s string, quote bool) string {
 	return sb.String()
 }
 
-// formatFloat is cqlsh's format_floating_point_type with precision 5.
-func formatFloat(f float64) string {
+// javaFloatString renders f like Java's Float/Double.toString: plain with
+// at least one decimal in [1e-3, 1e7), else d.dddE[-]n; the digits are the
+// shortest that round-trip.
+func javaFloatString(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -1221,15 +1221,26 @@ func formatFloat(f float64) string {
 		return "Infinity"
 	case math.IsInf(f, -1):
 		return "-Infinity"
-	}
-	prec := 5
-	if math.Abs(f) > 2.220446049250313e-16 { // sys.float_info.epsilon
-		exp := int(math.Trunc(math.Log10(math.Abs(f))))
-		if -4 <= exp && exp < prec {
-			prec += exp + 1
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
 		}
+		return "0.0"
 	}
-	return strconv.FormatFloat(f, 'g', prec, 64)
+	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
+		s := strconv.FormatFloat(f, 'f', -1, bits)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'E', -1, bits) // e.g. 1.5E+10, 1E-05
+	mant, exp, _ := strings.Cut(s, "E")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	n, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(n)
 }
 
 // String renders d like java.math.BigDecimal.toString (and Python's

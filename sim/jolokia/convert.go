@@ -612,7 +612,7 @@ func (s *serializer) extractMap(m *Map, path []*string) (any, *jexc) {
 		if err != nil {
 			return nil, err
 		}
-		out.Put(e.key, v)
+		out.put(e.key, v, e.hash, true)
 		// MapExtractor stops only once one entry past the limit is in.
 		i++
 		if i > limit {

@@ -69,7 +69,10 @@ func (m *Map) Get(k string) (any, bool) {
 }
 
 // Put stores v under k; an existing key keeps its place, as in HashMap.
-func (m *Map) Put(k string, v any) {
+func (m *Map) Put(k string, v any) { m.put(k, v, 0, false) }
+
+// put takes the spread hash when the caller already has it.
+func (m *Map) put(k string, v any, h uint32, hashed bool) {
 	if m.index == nil {
 		m.index = map[string]*mapEntry{}
 	}
@@ -81,7 +84,9 @@ func (m *Map) Put(k string, v any) {
 		m.buckets = 16
 		m.counts = make([]int, 16)
 	}
-	h := spreadHash(javaStringHash(k))
+	if !hashed {
+		h = spreadHash(javaStringHash(k))
+	}
 	b := int(h & uint32(m.buckets-1))
 	prior := m.counts[b]
 	m.counts[b]++
@@ -169,20 +174,17 @@ func (m *Map) sorted() []*mapEntry {
 	return es
 }
 
-// insertionKeys returns the keys in the order they were first put.
-func (m *Map) insertionKeys() []string {
-	ks := make([]string, len(m.entries))
-	for i, e := range m.entries {
-		ks[i] = e.key
-	}
-	return ks
-}
-
 // javaStringHash is java.lang.String.hashCode over the UTF-16 code units.
 func javaStringHash(s string) uint32 {
 	var h uint32
-	for _, u := range utf16Units(s) {
-		h = 31*h + uint32(u)
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + uint32(0xD800+(r>>10))
+			h = 31*h + uint32(0xDC00+(r&0x3FF))
+			continue
+		}
+		h = 31*h + uint32(r)
 	}
 	return h
 }

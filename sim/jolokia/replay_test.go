@@ -21,14 +21,14 @@ const fixtures = "../../testdata/cassandra-4.1.6/jolokia/"
 
 // fakeNode is the state behind the fake StorageService of one node.
 type fakeNode struct {
-	mode                      string
-	drained, draining         bool
-	gossip, native            bool
-	throughput                int64
-	live, unreachable         []string
-	keyspaces                 map[string]bool
-	agentID                   string
-	naturalEndpointsWithPortK map[string][]string
+	mode              string
+	drained, draining bool
+	gossip, native    bool
+	throughput        int64
+	live, unreachable []string
+	keyspaces         map[string]bool
+	agentID           string
+	natural           map[string][]string
 }
 
 func newFakeNode(agentID string) *fakeNode {
@@ -37,7 +37,7 @@ func newFakeNode(agentID string) *fakeNode {
 		live:      []string{"127.0.0.1:7000", "127.0.0.2:7000", "127.0.0.3:7000"},
 		keyspaces: map[string]bool{"smoke": true, "ks3": true, "system": true},
 		agentID:   agentID,
-		naturalEndpointsWithPortK: map[string][]string{
+		natural: map[string][]string{
 			"smoke/kv/1": {"127.0.0.2:7000"},
 		},
 	}
@@ -66,7 +66,7 @@ func (n *fakeNode) registry(t testing.TB) *Registry {
 			return nil, nil
 		}).
 		OnCall("getNaturalEndpointsWithPort(java.lang.String,java.lang.String,java.lang.String)", func(args []any) (any, error) {
-			return n.naturalEndpointsWithPortK[args[0].(string)+"/"+args[1].(string)+"/"+args[2].(string)], nil
+			return n.natural[args[0].(string)+"/"+args[1].(string)+"/"+args[2].(string)], nil
 		}).
 		OnCall("drain", func([]any) (any, error) {
 			if n.drained {
@@ -313,8 +313,7 @@ func TestReplayDrain(t *testing.T) {
 	}
 }
 
-// TestListMatchesCapture re-lists the loaded StorageService: the embedded
-// copy must answer byte-identically (exercised above too, kept explicit).
+// TestStorageServiceMetadata checks what LoadList made of the embedded list.
 func TestStorageServiceMetadata(t *testing.T) {
 	ss := StorageService()
 	if len(ss.Attrs) != 152 {

@@ -389,8 +389,11 @@ func EncodeEventV(version byte, ev Event) []byte {
 }
 
 // Response is the answer to a request: an opcode and its body. Responses
-// built by the helpers below are encoded for the connection's protocol
-// version when written; a literal Response{Op, Body} is sent as is.
+// built by the helpers below (ErrorResponse, RowsResponse, PreparedResponse,
+// SchemaChangeResponse...) are encoded for the connection's protocol
+// version when written, and their Body may be nil (see BodyFor); a literal
+// Response{Op, Body} is sent as is, so it should hold a body for the
+// connection's version (the Encode*V functions with Conn.Version()).
 type Response struct {
 	Op   Opcode
 	Body []byte

@@ -125,7 +125,7 @@ type QueryParams struct {
 	Values            []Value
 	Names             []string // set when the client sent named values
 	SkipMetadata      bool
-	PageSize          int32 // <= 0: no paging
+	PageSize          int32 // -1 when absent (no paging); decoders reject 0
 	PagingState       []byte
 	SerialConsistency Consistency // 0 when absent (means SERIAL)
 	Timestamp         *int64      // microseconds, when the client set one
