@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -34,7 +35,11 @@ func startCluster(t *testing.T, topology string, withDir bool) *sim.Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sim.New(cfg, nil)
+	var log *slog.Logger
+	if os.Getenv("RINGSIDE_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	c, err := sim.New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,10 +43,17 @@ func readTimeout(cl native.Consistency, received, blockFor int, dataPresent bool
 		Message: fmt.Sprintf("Operation timed out - received only %d responses.", received)}
 }
 
-func asNative(err error) *native.Error {
+// asNative converts an error to the protocol error the client gets
+// (InvalidRequest unless it already is one). It returns a plain error so
+// that nil stays nil.
+func asNative(err error) error {
 	if err == nil {
 		return nil
 	}
+	return toNative(err)
+}
+
+func toNative(err error) *native.Error {
 	if e, ok := err.(*native.Error); ok {
 		return e
 	}

@@ -73,7 +73,7 @@ func (r *result) response(skipMeta bool) native.Response {
 }
 
 func errResponse(err error) native.Response {
-	return native.ErrorResponse(asNative(err))
+	return native.ErrorResponse(toNative(err))
 }
 
 // parseCache holds parsed statements by query text: parsed statements are never mutated.

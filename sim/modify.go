@@ -276,21 +276,11 @@ func (x *execCtx) evalConds(t *schema.Table, conds []cql.Condition) ([]evalCond,
 			ec.key = k
 		}
 		if c.Op == "IN" {
-			for _, e := range c.Value.Elems {
-				v, err := e.EvalFor(col.Name, typ, x.binder)
-				if err != nil {
-					return nil, asNative(err)
-				}
-				ec.vals = append(ec.vals, v)
+			vals, err := c.Value.EvalIn(col.Name, typ, x.binder)
+			if err != nil {
+				return nil, asNative(err)
 			}
-			if c.Value.Kind == cql.TermBind {
-				v, err := c.Value.Eval(cqltype.ListOf(typ), x.binder)
-				if err != nil {
-					return nil, asNative(err)
-				}
-				l, _ := v.([]any)
-				ec.vals = l
-			}
+			ec.vals = vals
 		} else {
 			v, err := c.Value.EvalFor(col.Name, typ, x.binder)
 			if err != nil {

@@ -55,9 +55,9 @@ func (x *execCtx) evalRestrictions(t *schema.Table, rels []cql.Relation) ([]rest
 			rs.cols = append(rs.cols, c)
 		}
 		if r.Token {
-			v, err := r.Value.Eval(cqltype.BigintT, x.binder)
+			v, err := x.tokenValue(t, r.Value)
 			if err != nil {
-				return nil, asNative(err)
+				return nil, err
 			}
 			rs.vals = []any{v}
 			out = append(out, rs)
@@ -84,23 +84,11 @@ func (x *execCtx) evalRestrictions(t *schema.Table, rels []cql.Relation) ([]rest
 			typ = cqltype.TupleOf(types...)
 		}
 		if r.Op == "IN" {
-			if r.Value.Kind == cql.TermBind {
-				v, err := r.Value.Eval(cqltype.ListOf(typ), x.binder)
-				if err != nil {
-					return nil, asNative(err)
-				}
-				if l, ok := v.([]any); ok {
-					rs.vals = l
-				}
-			} else {
-				for _, e := range r.Value.Elems {
-					v, err := e.EvalFor(r.Columns[0], typ, x.binder)
-					if err != nil {
-						return nil, asNative(err)
-					}
-					rs.vals = append(rs.vals, v)
-				}
+			vals, err := r.Value.EvalIn(r.Columns[0], typ, x.binder)
+			if err != nil {
+				return nil, asNative(err)
 			}
+			rs.vals = vals
 		} else {
 			v, err := r.Value.EvalFor(r.Columns[0], typ, x.binder)
 			if err != nil {
@@ -124,6 +112,31 @@ func (x *execCtx) evalRestrictions(t *schema.Table, rels []cql.Relation) ([]rest
 		out = append(out, rs)
 	}
 	return out, nil
+}
+
+// tokenValue evaluates the right side of a token() relation: a bigint
+// (literal or marker), or token(values…) computed like the partitioner does.
+func (x *execCtx) tokenValue(t *schema.Table, v cql.Term) (any, error) {
+	if v.Kind != cql.TermFunc || v.Func != "token" {
+		out, err := v.Eval(cqltype.BigintT, x.binder)
+		return out, asNative(err)
+	}
+	if len(v.Args) != len(t.PartitionKey) {
+		return nil, invalid("Invalid number of arguments in call to function system.token: %d required but %d provided", len(t.PartitionKey), len(v.Args))
+	}
+	pk := make([]any, len(v.Args))
+	for i, a := range v.Args {
+		val, err := a.EvalFor(t.PartitionKey[i].Name, t.PartitionKey[i].Type, x.binder)
+		if err != nil {
+			return nil, asNative(err)
+		}
+		pk[i] = val
+	}
+	key, err := serializeKey(t, pk)
+	if err != nil {
+		return nil, err
+	}
+	return tokenOf(key), nil
 }
 
 // match reports whether row satisfies one restriction.

@@ -25,7 +25,7 @@ const (
 	TermMap               // {k: v, …} and the empty {}: Keys[i] maps to Elems[i]
 	TermTuple             // (a, b): Elems
 	TermBind              // ? or :name: Bind is the 0-based position among all markers of the statement
-	TermFunc              // now(), uuid(), toTimestamp(now()), currentTimestamp() …: Func, Args
+	TermFunc              // now(), uuid(), toTimestamp(now()), currentTimestamp() …: Func, Args; arithmetic uses Cassandra's operator function names _add _substract _multiply _divide _modulo _negate
 	TermCast              // (type) term: Type, Elems[0]
 	TermUDT               // {field: v, …}: Keys[i] (TermString holding the field name) maps to Elems[i]
 )
@@ -42,9 +42,6 @@ type Term struct {
 	Args     []Term
 	Type     cqltype.Type // TermCast, and TermFunc "cast" (CAST(x AS type))
 }
-
-// Arithmetic is a TermFunc named as Cassandra's operator functions: "_add",
-// "_substract", "_multiply", "_divide", "_modulo" (two Args) and "_negate".
 
 // Relation is one WHERE clause restriction.
 type Relation struct {
@@ -238,7 +235,9 @@ type DropKeyspace struct {
 	IfExists bool
 }
 
-// ColumnDef is one column of CREATE TABLE / ALTER TABLE ADD.
+// ColumnDef is one column of CREATE TABLE / ALTER TABLE ADD. A user type
+// is Type{ID: cqltype.UDT, Class: "name" or "ks.name"}; a quoted custom
+// class is Type{ID: cqltype.Custom, Class: class}.
 type ColumnDef struct {
 	Name   string
 	Type   cqltype.Type
