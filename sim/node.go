@@ -53,6 +53,7 @@ type Node struct {
 	pid         int
 	proc        *os.Process
 	cqlServer   *native.Server
+	cqlListener net.Listener
 	events      chan native.Event // to cqlServer's registered clients, in order
 	jmxServer   *http.Server
 	latency     time.Duration
@@ -340,6 +341,7 @@ func (n *Node) startNative() error {
 		return nil
 	}
 	n.cqlServer = srv
+	n.cqlListener = ln
 	n.events = events
 	c.mu.Unlock()
 	// Events go out in the order they happened, off the caller's locks.
@@ -355,8 +357,8 @@ func (n *Node) startNative() error {
 func (n *Node) stopNative() {
 	c := n.c
 	c.mu.Lock()
-	srv := n.cqlServer
-	n.cqlServer = nil
+	srv, ln := n.cqlServer, n.cqlListener
+	n.cqlServer, n.cqlListener = nil, nil
 	if n.events != nil {
 		close(n.events)
 		n.events = nil
@@ -364,6 +366,10 @@ func (n *Node) stopNative() {
 	c.mu.Unlock()
 	if srv != nil {
 		srv.Close()
+	}
+	// Close the listener too: srv.Close misses it if Serve has not run yet.
+	if ln != nil {
+		ln.Close()
 	}
 }
 
