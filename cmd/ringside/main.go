@@ -10,6 +10,8 @@ import (
 const usage = `ringside — the management sidecar for Apache Cassandra
 
 Usage:
+  ringside demo [flags]           run a simulated 2-DC cluster with a sidecar beside every node
+  ringside serve [--config FILE]  run the sidecar beside a Cassandra node
   ringside sim [flags]            run a simulated Cassandra 4.1 cluster
   ringside sim ctl <command> ...  stop, kill, start, drain, slow, partition simulated nodes
   ringside version                print the version
@@ -26,6 +28,10 @@ func main() {
 	}
 	var err error
 	switch os.Args[1] {
+	case "serve":
+		err = runServe(os.Args[2:])
+	case "demo":
+		err = runDemo(os.Args[2:])
 	case "sim":
 		if len(os.Args) > 2 && os.Args[2] == "ctl" {
 			err = runSimCtl(os.Args[3:])

@@ -1,0 +1,364 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configure New. The zero value works.
+type Options struct {
+	// Logger gets 404s and 405s at debug level and /metrics errors; nil
+	// discards. Nothing is logged per successful request: the metrics
+	// count those.
+	Logger *slog.Logger
+	// Metrics to record into and serve at /metrics; nil is DefaultMetrics.
+	Metrics *Metrics
+	// Version is served at GET /v1/version and in ringside_build_info.
+	Version string
+	// MaxAge, when positive, turns a report whose data (Report.AsOf) is
+	// older than this into a 503 whatever it says, so a refresher that
+	// has stopped cannot leave a stale "healthy" behind (health.max_age).
+	MaxAge time.Duration
+}
+
+// Checks are the health reports served, at /v1/health/<name>.
+var Checks = []string{"coordinator", "replica", "cluster"}
+
+// New returns the HTTP API over src:
+//
+//	GET /v1/health/coordinator   200 healthy, 503 not (CEP-1)
+//	GET /v1/health/replica       idem
+//	GET /v1/health/cluster       idem
+//	GET /v1/version              {"version": …}
+//	GET /metrics                 Prometheus text format
+//
+// each with or without a trailing slash (CEP-1's examples use both), HEAD
+// wherever GET works. A known path with another method is a 405 with an
+// Allow header; any other path a 404; both with a JSON body. The handler
+// starts no goroutines and keeps no per-request state.
+func New(src Source, opts Options) http.Handler {
+	m := opts.Metrics
+	if m == nil {
+		m = DefaultMetrics
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m.setVersion(opts.Version)
+	h := &handler{src: src, m: m, log: log, maxAge: opts.MaxAge, mux: http.NewServeMux()}
+	ageOnce.Do(buildAges)
+
+	for _, name := range Checks {
+		h.handle("/v1/health/"+name, &route{kind: kindHealth, name: name,
+			pending: []byte(`{"error":"first refresh pending","check":"` + name + `"}`)})
+	}
+	version, _ := json.Marshal(map[string]string{"version": versionOr(opts.Version), "go": runtime.Version()})
+	h.handle("/v1/version", &route{kind: kindStatic, name: "version", body: version})
+
+	metrics := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:      slogPrintln{log},
+		ErrorHandling: promhttp.ContinueOnError, // a broken collector must not hide the others
+	})
+	curried := prometheus.Labels{"handler": "metrics"}
+	metrics = promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(curried),
+		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(curried), metrics))
+	h.handle("/metrics", &route{kind: kindMetrics, name: "metrics", inner: metrics})
+
+	h.notFound = h.newRoute(&route{kind: kindNotFound, name: "notfound"})
+	h.mux.Handle("/", h.notFound)
+	h.invalid = h.newRoute(&route{kind: kindInvalid, name: "invalid"})
+	h.redirect = m.duration.WithLabelValues("redirect")
+	return h
+}
+
+type handler struct {
+	src    Source
+	m      *Metrics
+	log    *slog.Logger
+	maxAge time.Duration
+	mux    *http.ServeMux
+
+	notFound, invalid *route
+	redirect          prometheus.Observer
+	endpoints         []string // for 404 bodies
+}
+
+type routeKind uint8
+
+const (
+	kindHealth routeKind = iota
+	kindStatic
+	kindMetrics
+	kindNotAllowed
+	kindNotFound
+	kindInvalid
+)
+
+// route is one endpoint's handler, with its metric children looked up
+// once here rather than per request.
+type route struct {
+	h       *handler
+	kind    routeKind
+	name    string       // the handler label, and the report name
+	pending []byte       // kindHealth: body while no report exists
+	body    []byte       // kindStatic
+	inner   http.Handler // kindMetrics
+	path    string       // kindNotAllowed
+
+	dur                          prometheus.Observer
+	c200, c503, c400, c404, c405 prometheus.Counter
+}
+
+func (h *handler) newRoute(rt *route) *route {
+	rt.h = h
+	rt.dur = h.m.duration.WithLabelValues(rt.name)
+	c := func(code string) prometheus.Counter { return h.m.requests.WithLabelValues(rt.name, code) }
+	switch rt.kind {
+	case kindHealth:
+		rt.c200, rt.c503 = c("200"), c("503")
+	case kindStatic:
+		rt.c200 = c("200")
+	case kindNotAllowed:
+		rt.c405 = c("405")
+	case kindNotFound:
+		rt.c404 = c("404")
+	case kindInvalid:
+		rt.c400 = c("400")
+	}
+	return rt
+}
+
+// handle registers path and path/ for GET (and so HEAD), and the same
+// paths without a method for the 405: ServeMux prefers the pattern with a
+// method, so only other methods reach the second.
+func (h *handler) handle(path string, rt *route) {
+	h.newRoute(rt)
+	na := h.newRoute(&route{kind: kindNotAllowed, name: rt.name, path: path})
+	h.mux.Handle("GET "+path, rt)
+	h.mux.Handle(path, na)
+	if rt.kind != kindMetrics { // /metrics/ is not a Prometheus convention
+		h.mux.Handle("GET "+path+"/{$}", rt)
+		h.mux.Handle(path+"/{$}", na)
+	}
+	h.endpoints = append(h.endpoints, "GET "+path)
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.RequestURI == "*" {
+		// ServeMux would answer 400 with no body; keep errors JSON.
+		h.invalid.serve(w, r, start)
+		return
+	}
+	// Routing through Handler rather than ServeHTTP lets the route get
+	// the start time without a wrapper; the result is the same.
+	mh, pattern := h.mux.Handler(r)
+	if rt, ok := mh.(*route); ok {
+		rt.serve(w, r, start)
+		return
+	}
+	if pattern == "" {
+		// ServeMux's own plain-text 404: a CONNECT with an empty path,
+		// which the "/" catch-all does not match.
+		h.notFound.serve(w, r, start)
+		return
+	}
+	// ServeMux redirects unclean paths (//v1/./health) to their clean
+	// form; rare, so a wrapper to learn the code is fine here.
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	mh.ServeHTTP(sw, r)
+	h.m.requests.WithLabelValues("redirect", strconv.Itoa(sw.code)).Inc()
+	h.redirect.Observe(time.Since(start).Seconds())
+}
+
+// ServeHTTP lets ServeMux hold routes; requests normally arrive through
+// handler.ServeHTTP, which calls serve directly.
+func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.serve(w, r, time.Now()) }
+
+// Header values shared by all responses; net/http only reads them.
+var (
+	hdrJSON    = []string{"application/json"}
+	hdrNoStore = []string{"no-store"}
+	hdrAllow   = []string{"GET, HEAD"}
+	emptyJSON  = []byte("{}")
+)
+
+func (rt *route) serve(w http.ResponseWriter, r *http.Request, start time.Time) {
+	switch rt.kind {
+	case kindHealth:
+		rt.serveHealth(w, start)
+		return
+	case kindMetrics:
+		rt.inner.ServeHTTP(w, r)
+		return
+	case kindStatic:
+		hdr := w.Header()
+		hdr["Content-Type"] = hdrJSON
+		w.WriteHeader(http.StatusOK)
+		w.Write(rt.body)
+		rt.c200.Inc()
+	case kindNotAllowed:
+		w.Header()["Allow"] = hdrAllow
+		rt.h.writeError(w, r, http.StatusMethodNotAllowed, errorBody{
+			Error: "method " + r.Method + " not allowed on " + rt.path,
+			Allow: []string{http.MethodGet, http.MethodHead},
+		})
+		rt.c405.Inc()
+	case kindNotFound:
+		rt.h.writeError(w, r, http.StatusNotFound, errorBody{
+			Error:     "no such endpoint " + r.Method + " " + clip(r.URL.Path),
+			Endpoints: rt.h.endpoints,
+		})
+		rt.c404.Inc()
+	case kindInvalid:
+		rt.h.writeError(w, r, http.StatusBadRequest, errorBody{Error: "request target * is only for OPTIONS"})
+		rt.c400.Inc()
+	}
+	rt.dur.Observe(time.Since(start).Seconds())
+}
+
+// serveHealth is the hot path: a load of the latest report and a write
+// of its precomputed bytes, with no allocation of its own when the report
+// is fresh (header values come from shared slices, the Age from a table).
+func (rt *route) serveHealth(w http.ResponseWriter, start time.Time) {
+	rep, ok := rt.h.src.Report(rt.name)
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrJSON
+	hdr["Cache-Control"] = hdrNoStore
+	code, body := http.StatusServiceUnavailable, rt.pending
+	if ok {
+		code, body = http.StatusOK, rep.Body
+		if !rep.Healthy {
+			code = http.StatusServiceUnavailable
+		}
+		if len(body) == 0 {
+			body = emptyJSON
+		}
+		if !rep.AsOf.IsZero() {
+			age := start.Sub(rep.AsOf)
+			hdr["Age"] = ageHeader(age)
+			if rt.h.maxAge > 0 && age > rt.h.maxAge {
+				code, body = http.StatusServiceUnavailable, staleBody(rt.name, age, rt.h.maxAge, body)
+			}
+		}
+	}
+	w.WriteHeader(code)
+	w.Write(body)
+	if code == http.StatusOK {
+		rt.c200.Inc()
+	} else {
+		rt.c503.Inc()
+	}
+	rt.dur.Observe(time.Since(start).Seconds())
+}
+
+// staleBody wraps a report whose data is too old: the answer is 503 and
+// says why, keeping the last report for whoever wants to look.
+func staleBody(name string, age, maxAge time.Duration, report []byte) []byte {
+	var rep json.RawMessage = report
+	if !json.Valid(report) {
+		rep = nil
+	}
+	b, _ := json.Marshal(struct {
+		Error         string          `json:"error"`
+		Check         string          `json:"check"`
+		AgeSeconds    float64         `json:"age_seconds"`
+		MaxAgeSeconds float64         `json:"max_age_seconds"`
+		Report        json.RawMessage `json:"report,omitempty"`
+	}{"health data is stale: the last refresh is older than max_age", name, age.Round(time.Millisecond).Seconds(), maxAge.Seconds(), rep})
+	return b
+}
+
+// Age header values for 0 … maxCachedAge-1 seconds, as one-element
+// subslices of a single array so that setting the header allocates
+// nothing; older ages (only ever stale data) are formatted on demand.
+const maxCachedAge = 1024
+
+var (
+	ageOnce sync.Once
+	ages    []string
+)
+
+func buildAges() {
+	ages = make([]string, maxCachedAge)
+	for i := range ages {
+		ages[i] = strconv.Itoa(i)
+	}
+}
+
+func ageHeader(d time.Duration) []string {
+	s := int64(d / time.Second) // Age is whole seconds, rounded down
+	if s < 0 {
+		s = 0 // clock skew between the refresher and now
+	}
+	if s < maxCachedAge {
+		return ages[s : s+1 : s+1]
+	}
+	return []string{strconv.FormatInt(s, 10)}
+}
+
+type errorBody struct {
+	Error     string   `json:"error"`
+	Allow     []string `json:"allow,omitempty"`
+	Endpoints []string `json:"endpoints,omitempty"`
+}
+
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, code int, e errorBody) {
+	if h.log.Enabled(r.Context(), slog.LevelDebug) {
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "http error", slog.Int("code", code), slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+	}
+	b, err := json.Marshal(e) // invalid UTF-8 in the path becomes U+FFFD: still valid JSON
+	if err != nil {
+		b = []byte(`{"error":"` + http.StatusText(code) + `"}`)
+	}
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrJSON
+	hdr["Cache-Control"] = hdrNoStore
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// clip keeps echoed paths short: a 404 should not reflect a megabyte URL.
+func clip(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
+
+func versionOr(v string) string {
+	if v == "" {
+		return "dev"
+	}
+	return v
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// slogPrintln adapts slog to promhttp's Logger.
+type slogPrintln struct{ l *slog.Logger }
+
+func (p slogPrintln) Println(v ...any) {
+	p.l.LogAttrs(context.Background(), slog.LevelError, "serving /metrics", slog.String("err", strings.TrimSuffix(fmt.Sprintln(v...), "\n")))
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/demo"
+	"github.com/ringside/ringside/sidecar"
+	"github.com/ringside/ringside/sim"
+)
+
+func newLogger(level, format string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("ringside serve", flag.ContinueOnError)
+	path := fs.String("config", "", "ringside.yaml (default: built-in defaults; RINGSIDE_* environment variables override either)")
+	check := fs.Bool("check", false, "validate the configuration and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return err
+	}
+	if *check {
+		fmt.Println("configuration OK")
+		return nil
+	}
+	log := newLogger(cfg.LogLevel, cfg.LogFormat)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return sidecar.New(cfg, log).Run(ctx)
+}
+
+func runDemo(args []string) error {
+	fs := flag.NewFlagSet("ringside demo", flag.ContinueOnError)
+	topo := fs.String("topology", "dc1:3x1,dc2:3x1", "datacenters as DC:RACKSxNODES_PER_RACK")
+	port := fs.Int("port", 5000, "port of every sidecar, at its node's address")
+	base := fs.String("address-base", "127.0.1.1", "first node address")
+	control := fs.String("control", "127.0.0.1:8642", "simulator control API address")
+	verbose := fs.Bool("v", false, "log what the simulator and sidecars do")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	scfg := sim.DefaultConfig()
+	dcs, err := sim.ParseTopology(*topo)
+	if err != nil {
+		return err
+	}
+	scfg.DCs = dcs
+	scfg.AddressBase = *base
+	scfg.ControlAddr = *control
+	// Short but real timings, so that stops and starts finish in seconds.
+	scfg.StartTime = 3 * time.Second
+	scfg.StartJitter = time.Second
+	scfg.DrainTime = time.Second
+	var log *slog.Logger
+	if *verbose {
+		log = newLogger("info", "text")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	t0 := time.Now()
+	d, err := demo.Start(ctx, demo.Options{Sim: &scfg, Port: *port, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Printf("ringside demo: a simulated Cassandra %s cluster %q with a sidecar beside each node, up in %s\n\n", scfg.ReleaseVersion, scfg.ClusterName, time.Since(t0).Round(time.Millisecond))
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tDC\tRACK\tCQL\tJOLOKIA\tSIDECAR")
+	for _, sc := range d.Sidecars {
+		n := sc.Node
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Addr, n.DC, n.Rack, sc.Config.Cassandra.CQLAddress, sc.Config.Cassandra.JolokiaURL, sc.URL)
+	}
+	tw.Flush()
+	first, other := d.Sidecars[0], d.Sidecars[len(d.Sidecars)-1]
+	fmt.Printf(`
+Try:
+  curl -i %[1]s/v1/health/coordinator
+  curl -i %[1]s/v1/health/replica
+  curl -s %[1]s/v1/health/cluster
+  curl -s %[1]s/metrics | grep ringside_
+  ringside sim ctl --control %[3]s kill %[2]s      # then ask the coordinator and cluster health again
+  ringside sim ctl --control %[3]s start %[2]s
+  ringside sim ctl --control %[3]s corrupt %[4]s   # replica health of that node turns unhealthy
+
+Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
+Ctrl-C stops everything.
+`, first.URL, other.Node.Addr, *control, first.Node.Addr, strings.TrimSuffix(scfg.Dir, "/"))
+	<-ctx.Done()
+	fmt.Println("\nstopping")
+	return nil
+}

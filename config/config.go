@@ -1,0 +1,197 @@
+// Package config is ringside's configuration: one YAML file (every key is
+// documented in docs/ringside.yaml), built-in defaults that work against a
+// local node with no file at all, and RINGSIDE_* environment overrides.
+// Load checks everything at start, so a typo or a bad address stops the
+// sidecar with a message naming the key and where it came from, instead of
+// surprising someone later.
+package config
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. The yaml tags are the file's keys;
+// the environment variable of a key is RINGSIDE_ followed by its path
+// joined with "_" and upper-cased (cassandra.jolokia_url is
+// RINGSIDE_CASSANDRA_JOLOKIA_URL).
+type Config struct {
+	// ListenAddress is host:port of the HTTP API.
+	ListenAddress string `yaml:"listen_address"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+
+	Cassandra Cassandra `yaml:"cassandra"`
+	Health    Health    `yaml:"health"`
+	Peers     Peers     `yaml:"peers"`
+
+	// origin says where each key's value came from ("ringside.yaml:12",
+	// "RINGSIDE_LISTEN_ADDRESS"), so validation errors can point there.
+	origin map[string]string
+}
+
+// Cassandra is how to reach and read the local node.
+type Cassandra struct {
+	CQLAddress string `yaml:"cql_address"`
+	Username   string `yaml:"username"`
+	Password   string `yaml:"password"`
+	// JolokiaURL is the Jolokia agent's endpoint; empty means use Nodetool.
+	JolokiaURL   string   `yaml:"jolokia_url"`
+	Nodetool     string   `yaml:"nodetool"`
+	NodetoolArgs []string `yaml:"nodetool_args"`
+	// ConfigFile is the node's cassandra.yaml, compared with the running
+	// settings for the replica check's config_sync.
+	ConfigFile string `yaml:"config_file"`
+	// DataDirectories are scanned for corrupt SSTables; empty means the
+	// running data_file_directories setting.
+	DataDirectories []string      `yaml:"data_directories"`
+	PIDFile         string        `yaml:"pid_file"`
+	Timeout         time.Duration `yaml:"timeout"`
+}
+
+// Health is how health answers are computed.
+type Health struct {
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// MaxAge: answers whose data is older than this are unhealthy.
+	MaxAge            time.Duration `yaml:"max_age"`
+	ConsistencyLevels []string      `yaml:"consistency_levels"`
+	// ConfigSyncFailsReplica makes a cassandra.yaml that differs from the
+	// running settings fail the replica check (otherwise it is only shown).
+	ConfigSyncFailsReplica bool `yaml:"config_sync_fails_replica"`
+}
+
+// Peers is how the cluster check reaches the other nodes' sidecars.
+type Peers struct {
+	// Port of the peer sidecars; 0 means the port of ListenAddress.
+	Port        int           `yaml:"port"`
+	Timeout     time.Duration `yaml:"timeout"`
+	Concurrency int           `yaml:"concurrency"`
+	Scheme      string        `yaml:"scheme"`
+}
+
+// Default returns the built-in defaults: a Debian/RPM-installed node on
+// the same host, the API on port 5000 as in CEP-1's examples.
+func Default() *Config {
+	return &Config{
+		ListenAddress: ":5000",
+		LogLevel:      "info",
+		LogFormat:     "text",
+		Cassandra: Cassandra{
+			CQLAddress: "127.0.0.1:9042",
+			JolokiaURL: "http://127.0.0.1:8778/jolokia/",
+			Nodetool:   "nodetool",
+			ConfigFile: "/etc/cassandra/cassandra.yaml",
+			PIDFile:    "/var/run/cassandra/cassandra.pid",
+			Timeout:    5 * time.Second,
+		},
+		Health: Health{
+			RefreshInterval:   5 * time.Second,
+			MaxAge:            30 * time.Second,
+			ConsistencyLevels: []string{"LOCAL_ONE", "LOCAL_QUORUM"},
+		},
+		Peers: Peers{
+			Timeout:     2 * time.Second,
+			Concurrency: 64,
+			Scheme:      "http",
+		},
+	}
+}
+
+// Key is one configuration key, as the file and the environment name it.
+type Key struct {
+	Path string // dotted YAML path, e.g. "cassandra.jolokia_url"
+	Env  string // e.g. "RINGSIDE_CASSANDRA_JOLOKIA_URL"
+	Type reflect.Type
+	// index is the field's path from Config, for reflect.Value.FieldByIndex.
+	index []int
+}
+
+// Keys lists every leaf key of Config in declaration order. Derived from
+// the struct, so the environment names and the documentation checks can
+// never miss a field.
+func Keys() []Key { return slices.Clone(keys) }
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	keys         = leaves(reflect.TypeFor[Config](), nil, nil)
+	keyByPath    = map[string]Key{}
+	keyByEnv     = map[string]Key{}
+)
+
+func init() {
+	for _, k := range keys {
+		keyByPath[k.Path] = k
+		keyByEnv[k.Env] = k
+	}
+}
+
+// leaves walks the exported, yaml-tagged fields of t; nested structs
+// (other than durations) are sections whose keys are joined with ".".
+func leaves(t reflect.Type, prefix []string, index []int) []Key {
+	var out []Key
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := yamlName(f)
+		if name == "" {
+			continue
+		}
+		path := append(slices.Clip(prefix), name)
+		idx := append(slices.Clip(index), i)
+		if isSection(f.Type) {
+			out = append(out, leaves(f.Type, path, idx)...)
+			continue
+		}
+		out = append(out, Key{
+			Path:  strings.Join(path, "."),
+			Env:   "RINGSIDE_" + strings.ToUpper(strings.Join(path, "_")),
+			Type:  f.Type,
+			index: idx,
+		})
+	}
+	return out
+}
+
+func isSection(t reflect.Type) bool { return t.Kind() == reflect.Struct && t != durationType }
+
+// yamlName is the key of an exported field, "" for fields not in the file.
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+// sectionKeys lists the keys directly under a section (nil type = top).
+func sectionKeys(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		if n := yamlName(t.Field(i)); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Origin says where key's value came from: "default", "FILE:LINE" or the
+// environment variable's name.
+func (c *Config) Origin(key string) string {
+	if o, ok := c.origin[key]; ok {
+		return o
+	}
+	return "default"
+}
+
+func (c *Config) setOrigin(key, o string) {
+	if c.origin == nil {
+		c.origin = map[string]string{}
+	}
+	c.origin[key] = o
+}

@@ -1,0 +1,243 @@
+// Package demo starts a simulated Cassandra cluster with one ringside
+// sidecar beside every node, all in one process: `ringside demo`, and the
+// harness of the sidecar's end-to-end tests.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/sidecar"
+	"github.com/ringside/ringside/sim"
+)
+
+// Options shape a demo.
+type Options struct {
+	// Sim is the cluster; zero value: sim.DefaultConfig with a temporary directory.
+	Sim *sim.Config
+	// Port the sidecars listen on at their node's address (default 5000, as in the CEP).
+	Port int
+	// Refresh is every sidecar's health refresh interval (default 1s).
+	Refresh time.Duration
+	// Configure may adjust each sidecar's configuration.
+	Configure func(n *sim.Node, c *config.Config)
+	Logger    *slog.Logger
+	// KeepSystemReplication leaves system_auth, system_distributed and
+	// system_traces on Cassandra's default SimpleStrategy. By default the
+	// demo moves them to NetworkTopologyStrategy with RF min(3, nodes) per
+	// DC, as operators should on a multi-DC cluster (with SimpleStrategy,
+	// LOCAL_* reads of them fail in some DCs even with every node up).
+	KeepSystemReplication bool
+}
+
+// Demo is a running cluster with its sidecars.
+type Demo struct {
+	Cluster  *sim.Cluster
+	Sidecars []*Sidecar
+	tmp      string
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// Sidecar is one node's sidecar.
+type Sidecar struct {
+	Node    *sim.Node
+	Config  *config.Config
+	URL     string // http://address:port
+	sidecar *sidecar.Sidecar
+	cancel  context.CancelFunc
+	done    chan struct{}
+	log     *slog.Logger
+}
+
+// SidecarConfig is what a sidecar beside node n is configured with: the
+// same settings an operator would write for a real node, pointed at the
+// simulated one.
+func SidecarConfig(n *sim.Node, c sim.Config, port int, refresh time.Duration) *config.Config {
+	cfg := config.Default()
+	cfg.ListenAddress = net.JoinHostPort(n.Addr.String(), fmt.Sprint(port))
+	cfg.Cassandra.CQLAddress = netip.AddrPortFrom(n.Addr, uint16(c.NativePort)).String()
+	cfg.Cassandra.JolokiaURL = fmt.Sprintf("http://%s/jolokia/", netip.AddrPortFrom(n.Addr, uint16(c.JolokiaPort)))
+	if c.Auth != nil {
+		cfg.Cassandra.Username, cfg.Cassandra.Password = c.Auth.Username, c.Auth.Password
+	}
+	if p := n.YAMLPath(); p != "" {
+		cfg.Cassandra.ConfigFile = p
+		cfg.Cassandra.PIDFile = n.PIDFile()
+		cfg.Cassandra.DataDirectories = []string{n.DataDir()}
+	}
+	cfg.Cassandra.Timeout = 2 * time.Second
+	cfg.Health.RefreshInterval = refresh
+	cfg.Health.MaxAge = 10 * refresh
+	if cfg.Health.MaxAge < 5*time.Second {
+		cfg.Health.MaxAge = 5 * time.Second
+	}
+	cfg.Peers.Timeout = time.Second
+	return cfg
+}
+
+// Start starts the cluster and a sidecar beside each node, and waits until
+// every sidecar has refreshed once.
+func Start(ctx context.Context, o Options) (*Demo, error) {
+	d := &Demo{}
+	scfg := sim.DefaultConfig()
+	if o.Sim != nil {
+		scfg = *o.Sim
+	}
+	if scfg.Dir == "" {
+		dir, err := os.MkdirTemp("", "ringside-demo-")
+		if err != nil {
+			return nil, err
+		}
+		d.tmp, scfg.Dir = dir, dir
+	}
+	if o.Port == 0 {
+		o.Port = 5000
+	}
+	if o.Refresh == 0 {
+		o.Refresh = time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := sim.New(scfg, log.With("component", "sim"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Cluster = c
+	if err := c.Start(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if !o.KeepSystemReplication {
+		if err := networkTopologySystemKeyspaces(c); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	d.wg.Add(1)
+	go func() { defer d.wg.Done(); c.ServeControl(runCtx) }()
+	for _, n := range c.Nodes() {
+		cfg := SidecarConfig(n, scfg, o.Port, o.Refresh)
+		if o.Configure != nil {
+			o.Configure(n, cfg)
+		}
+		if err := cfg.Validate(); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("sidecar of %s: %w", n.Addr, err)
+		}
+		sc := &Sidecar{Node: n, Config: cfg, URL: "http://" + cfg.ListenAddress, log: log.With("sidecar", n.Addr.String())}
+		if err := sc.Start(); err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.Sidecars = append(d.Sidecars, sc)
+	}
+	for _, sc := range d.Sidecars {
+		select {
+		case <-sc.sidecar.Ready():
+		case <-time.After(30 * time.Second):
+			d.Close()
+			return nil, fmt.Errorf("sidecar of %s did not refresh within 30s", sc.Node.Addr)
+		case <-ctx.Done():
+			d.Close()
+			return nil, ctx.Err()
+		}
+	}
+	return d, nil
+}
+
+// Start (re)starts this sidecar.
+func (sc *Sidecar) Start() error {
+	ln, err := net.Listen("tcp", sc.Config.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("sidecar of %s: %w", sc.Node.Addr, err)
+	}
+	sc.sidecar = sidecar.New(sc.Config, sc.log)
+	ctx, cancel := context.WithCancel(context.Background())
+	sc.cancel = cancel
+	sc.done = make(chan struct{})
+	go func() {
+		defer close(sc.done)
+		if err := sc.sidecar.Serve(ctx, ln); err != nil {
+			sc.log.Error("sidecar stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops this sidecar (its node keeps running).
+func (sc *Sidecar) Stop() {
+	if sc.cancel != nil {
+		sc.cancel()
+		<-sc.done
+		sc.cancel = nil
+	}
+}
+
+// Ready is closed once this sidecar has refreshed.
+func (sc *Sidecar) Ready() <-chan struct{} { return sc.sidecar.Ready() }
+
+// Close stops every sidecar and the cluster.
+func (d *Demo) Close() {
+	for _, sc := range d.Sidecars {
+		sc.Stop()
+	}
+	if d.cancel != nil {
+		d.cancel()
+	}
+	if d.Cluster != nil {
+		d.Cluster.Close()
+	}
+	d.wg.Wait()
+	if d.tmp != "" {
+		os.RemoveAll(d.tmp)
+	}
+}
+
+// networkTopologySystemKeyspaces runs the ALTER KEYSPACE statements an
+// operator runs on a new multi-DC cluster.
+func networkTopologySystemKeyspaces(c *sim.Cluster) error {
+	perDC := map[string]int{}
+	for _, n := range c.Nodes() {
+		perDC[n.DC]++
+	}
+	var parts []string
+	for _, dc := range c.Config().DCs {
+		parts = append(parts, fmt.Sprintf("'%s': %d", dc.Name, min(3, perDC[dc.Name])))
+	}
+	n := c.Nodes()[0]
+	cc := gocql.NewCluster(n.Addr.String())
+	cc.Port = c.Config().NativePort
+	cc.DisableInitialHostLookup = true
+	cc.Metadata.CacheMode = gocql.Disabled
+	if a := c.Config().Auth; a != nil {
+		cc.Authenticator = gocql.PasswordAuthenticator{Username: a.Username, Password: a.Password}
+	}
+	s, err := cc.CreateSession()
+	if err != nil {
+		return fmt.Errorf("demo: connecting to %s: %w", n.Addr, err)
+	}
+	defer s.Close()
+	for _, ks := range []string{"system_auth", "system_distributed", "system_traces"} {
+		q := fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", ks, strings.Join(parts, ", "))
+		if err := s.Query(q).Exec(); err != nil {
+			return fmt.Errorf("demo: %s: %w", q, err)
+		}
+	}
+	return nil
+}

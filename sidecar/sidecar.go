@@ -1,0 +1,322 @@
+// Package sidecar runs ringside beside one Cassandra node: it refreshes
+// what it knows about the node in the background, turns it into the
+// CEP-1 health reports, gathers the peer sidecars' views for the cluster
+// report, and serves the HTTP API.
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringside/ringside/api"
+	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/health"
+	"github.com/ringside/ringside/node"
+)
+
+// Sidecar is one running sidecar.
+type Sidecar struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	adapter *node.Adapter
+	hcfg    health.Config
+	client  *http.Client
+	metrics *api.Metrics
+
+	reports atomic.Pointer[map[string]api.Report]
+	last    atomic.Pointer[node.Snapshot]
+
+	// The cluster view is gathered from every peer sidecar, so it is only
+	// kept fresh while someone asks for it.
+	clusterMu     sync.Mutex
+	clusterWanted atomic.Int64 // unix nanos of the last cluster request
+	clusterKick   chan struct{}
+	ready         chan struct{}
+	readyOnce     sync.Once
+}
+
+// New builds a sidecar from a validated configuration.
+func New(cfg *config.Config, log *slog.Logger) *Sidecar {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sidecar{
+		cfg: cfg,
+		log: log,
+		adapter: node.New(node.Config{
+			CQLAddress:   cfg.Cassandra.CQLAddress,
+			Username:     cfg.Cassandra.Username,
+			Password:     cfg.Cassandra.Password,
+			JolokiaURL:   cfg.Cassandra.JolokiaURL,
+			Nodetool:     cfg.Cassandra.Nodetool,
+			NodetoolArgs: cfg.Cassandra.NodetoolArgs,
+			PIDFile:      cfg.Cassandra.PIDFile,
+			Timeout:      cfg.Cassandra.Timeout,
+		}, log),
+		hcfg:        health.Config{ConsistencyLevels: cfg.Health.ConsistencyLevels, ConfigSyncFailsReplica: cfg.Health.ConfigSyncFailsReplica, MaxAge: cfg.Health.MaxAge},
+		client:      &http.Client{Timeout: cfg.Peers.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}},
+		metrics:     api.NewMetrics(),
+		clusterKick: make(chan struct{}, 1),
+		ready:       make(chan struct{}),
+	}
+	empty := map[string]api.Report{}
+	s.reports.Store(&empty)
+	return s
+}
+
+// Report implements api.Source. Asking for "cluster" keeps the cluster
+// view refreshed for a while.
+func (s *Sidecar) Report(name string) (api.Report, bool) {
+	if name == "cluster" {
+		prev := s.clusterWanted.Swap(time.Now().UnixNano())
+		if time.Since(time.Unix(0, prev)) > s.cfg.Health.RefreshInterval {
+			select {
+			case s.clusterKick <- struct{}{}:
+			default:
+			}
+		}
+	}
+	r, ok := (*s.reports.Load())[name]
+	if !ok && name == "cluster" {
+		// First request: wait (bounded by the peer timeout) for a view.
+		s.refreshCluster(context.Background())
+		r, ok = (*s.reports.Load())[name]
+	}
+	return r, ok
+}
+
+func (s *Sidecar) setReport(name string, body map[string]any, healthy bool, asOf time.Time) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		s.log.Error("encoding report", "report", name, "err", err)
+		return
+	}
+	for {
+		old := s.reports.Load()
+		next := make(map[string]api.Report, len(*old)+1)
+		for k, v := range *old {
+			next[k] = v
+		}
+		next[name] = api.Report{Body: b, Healthy: healthy, AsOf: asOf}
+		if s.reports.CompareAndSwap(old, &next) {
+			break
+		}
+	}
+	s.metrics.SetHealth(name, healthy)
+}
+
+// Snapshot returns the latest snapshot of the node (nil before the first refresh).
+func (s *Sidecar) Snapshot() *node.Snapshot { return s.last.Load() }
+
+// Ready is closed after the first refresh.
+func (s *Sidecar) Ready() <-chan struct{} { return s.ready }
+
+// refresh reads the node and recomputes the coordinator and replica reports.
+func (s *Sidecar) refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Cassandra.Timeout+time.Second)
+	defer cancel()
+	snap := s.adapter.Snapshot(ctx)
+	for _, e := range snap.Errors {
+		s.metrics.RefreshError(strings.SplitN(e, ":", 2)[0])
+	}
+	s.last.Store(snap)
+	now := time.Now()
+
+	var sync health.ConfigSync
+	if b, err := os.ReadFile(s.cfg.Cassandra.ConfigFile); err != nil {
+		sync = health.ConfigSync{Status: "UNKNOWN", Error: err.Error()}
+	} else {
+		sync = health.CompareConfig(b, snap.Settings)
+	}
+	dirs := s.cfg.Cassandra.DataDirectories
+	if len(dirs) == 0 {
+		dirs = parseList(snap.Settings["data_file_directories"])
+	}
+	corrupt, err := health.ScanSSTables(dirs)
+	if err != nil {
+		s.metrics.RefreshError("sstables")
+		s.log.Warn("scanning sstables", "err", err)
+	}
+	coord, cok := health.Coordinator(snap, s.hcfg, now)
+	s.setReport("coordinator", coord, cok && s.fresh(snap, now), snap.Taken)
+	rep, rok := health.Replica(snap, sync, corrupt, s.hcfg, now)
+	s.setReport("replica", rep, rok && s.fresh(snap, now), snap.Taken)
+	s.metrics.SetRefreshAge(time.Since(snap.Taken))
+	s.readyOnce.Do(func() { close(s.ready) })
+}
+
+func (s *Sidecar) fresh(snap *node.Snapshot, now time.Time) bool {
+	return now.Sub(snap.Taken) <= s.cfg.Health.MaxAge
+}
+
+// parseList reads a setting like "[/var/lib/cassandra/data]" or "[/a, /b]".
+func parseList(v string) []string {
+	v = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "["), "]"))
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// peerURL is the peer sidecar's base URL: the peer's native address, our port.
+func (s *Sidecar) peerURL(p node.Peer) string {
+	host := p.NativeAddress
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "" {
+		host, _, _ = net.SplitHostPort(p.Endpoint)
+	}
+	port := s.cfg.Peers.Port
+	if port == 0 {
+		_, ps, _ := net.SplitHostPort(s.cfg.ListenAddress)
+		fmt.Sscan(ps, &port)
+	}
+	return fmt.Sprintf("%s://%s", s.cfg.Peers.Scheme, net.JoinHostPort(host, fmt.Sprint(port)))
+}
+
+// refreshCluster asks every peer sidecar for its coordinator report, in
+// parallel with a timeout, and recomputes the cluster report.
+func (s *Sidecar) refreshCluster(ctx context.Context) {
+	s.clusterMu.Lock()
+	defer s.clusterMu.Unlock()
+	snap := s.last.Load()
+	if snap == nil {
+		return
+	}
+	peers := make([]health.PeerStatus, len(snap.Peers))
+	sem := make(chan struct{}, max(1, s.cfg.Peers.Concurrency))
+	var wg sync.WaitGroup
+	for i, p := range snap.Peers {
+		peers[i] = health.PeerStatus{Endpoint: p.Endpoint, DC: p.DC, Rack: p.Rack, Sidecar: s.peerURL(p)}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(ps *health.PeerStatus) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s.askPeer(ctx, ps)
+		}(&peers[i])
+	}
+	wg.Wait()
+	now := time.Now()
+	rep, ok := health.Cluster(snap, peers, s.hcfg, now)
+	s.setReport("cluster", rep, ok, now)
+}
+
+func (s *Sidecar) askPeer(ctx context.Context, ps *health.PeerStatus) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Peers.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", ps.Sidecar+"/v1/health/coordinator", nil)
+	if err != nil {
+		ps.Error = err.Error()
+		return
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		ps.Error = err.Error()
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		ps.Error = err.Error()
+		return
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(body, &rep); err != nil {
+		ps.Error = fmt.Sprintf("HTTP %d with a body that is not JSON", resp.StatusCode)
+		return
+	}
+	ps.Reachable = true
+	ps.Healthy = resp.StatusCode == http.StatusOK
+	ps.Report = rep
+	if !ps.Healthy {
+		ps.Error = fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+}
+
+// Run refreshes in the background and serves the API on the listen
+// address until ctx ends, then shuts down gracefully.
+func (s *Sidecar) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.ListenAddress, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer s.adapter.Close()
+	srv := &http.Server{Handler: api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge}), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.loop(ctx) }()
+	go func() { defer wg.Done(); s.clusterLoop(ctx) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("ringside serving", "address", ln.Addr().String(), "cassandra", s.cfg.Cassandra.CQLAddress, "jolokia", s.cfg.Cassandra.JolokiaURL)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shut, c2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer c2()
+	srv.Shutdown(shut)
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Sidecar) loop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Health.RefreshInterval)
+	defer t.Stop()
+	for {
+		s.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Sidecar) clusterLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Health.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.clusterKick:
+		}
+		// Keep the cluster view fresh for ten intervals after the last request.
+		if time.Since(time.Unix(0, s.clusterWanted.Load())) < 10*s.cfg.Health.RefreshInterval {
+			s.refreshCluster(ctx)
+		}
+	}
+}
