@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -114,7 +113,7 @@ Try:
 
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.
-`, first.URL, other.Node.Addr, *control, first.Node.Addr, strings.TrimSuffix(scfg.Dir, "/"))
+`, first.URL, other.Node.Addr, *control, first.Node.Addr, d.Cluster.Config().Dir)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil
