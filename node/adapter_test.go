@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,32 +22,13 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringside/ringside/sim"
+	"github.com/ringside/ringside/sim/simtest"
 )
 
 // startCluster starts a simulated cluster (with node directories, so
 // pidfiles exist) and stops it at the end of the test.
 func startCluster(t *testing.T, topology string, adjust func(*sim.Config)) *sim.Cluster {
-	t.Helper()
-	cfg, err := sim.TestConfig(topology, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if adjust != nil {
-		adjust(&cfg)
-	}
-	var log *slog.Logger
-	if os.Getenv("RINGSIDE_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	c, err := sim.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return simtest.Start(t, topology, true, adjust)
 }
 
 func jolokiaURL(c *sim.Cluster, n *sim.Node) string {

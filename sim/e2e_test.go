@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,32 +21,12 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringside/ringside/sim"
+	"github.com/ringside/ringside/sim/simtest"
 )
 
 // startCluster starts a simulated cluster for one test and stops it at the end.
 func startCluster(t *testing.T, topology string, withDir bool) *sim.Cluster {
-	t.Helper()
-	dir := ""
-	if withDir {
-		dir = t.TempDir()
-	}
-	cfg, err := sim.TestConfig(topology, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log *slog.Logger
-	if os.Getenv("RINGSIDE_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	c, err := sim.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return simtest.Start(t, topology, withDir, nil)
 }
 
 func session(t *testing.T, c *sim.Cluster, dc string, contact ...*sim.Node) *gocql.Session {
