@@ -97,8 +97,18 @@ func TestHealthyCluster(t *testing.T) {
 	if code != 200 || m["config_sync"] != "GOOD" || m["corrupt_sstables"] != float64(0) || m["gossip_active"] != true || m["id"] != sc.Node.HostID.String() || len(strs(m["tokens"])) != 16 {
 		t.Fatalf("replica: %d %v", code, m)
 	}
-	m = eventually(t, sc.URL+"/v1/health/cluster", func(code int, m map[string]any) bool { return code == 200 && m["status"] == "green" })
-	_ = m
+	eventually(t, sc.URL+"/v1/health/cluster", func(code int, m map[string]any) bool { return code == 200 && m["status"] == "green" })
+	resp, err := http.Get(sc.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`ringside_health_status{check="coordinator"} 1`, `ringside_health_status{check="replica"} 1`, `ringside_http_requests_total{code="200",handler="coordinator"}`, "ringside_refresh_age_seconds"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 func TestCoordinatorUnderreplicated(t *testing.T) {
