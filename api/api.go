@@ -30,6 +30,18 @@ type Options struct {
 	// older than this into a 503 whatever it says, so a refresher that
 	// has stopped cannot leave a stale "healthy" behind (health.max_age).
 	MaxAge time.Duration
+	// Mounts are further handlers served under a path prefix (ending in
+	// "/"), such as the node lifecycle endpoints under /v1/desires/node/;
+	// each answers its own errors, and is counted under its Name.
+	Mounts []Mount
+}
+
+// Mount is a handler served under Prefix.
+type Mount struct {
+	Prefix    string
+	Name      string   // the handler label in the metrics
+	Endpoints []string // listed in 404 bodies, e.g. "POST /v1/desires/node/stop"
+	Handler   http.Handler
 }
 
 // Checks are the health reports served, at /v1/health/<name>.
@@ -75,6 +87,13 @@ func New(src Source, opts Options) http.Handler {
 	metrics = promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(curried),
 		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(curried), metrics))
 	h.handle("/metrics", &route{kind: kindMetrics, name: "metrics", inner: metrics})
+	for _, mt := range opts.Mounts {
+		labels := prometheus.Labels{"handler": mt.Name}
+		inner := promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(labels),
+			promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(labels), mt.Handler))
+		h.mux.Handle(mt.Prefix, h.newRoute(&route{kind: kindMetrics, name: mt.Name, inner: inner}))
+		h.endpoints = append(h.endpoints, mt.Endpoints...)
+	}
 
 	h.notFound = h.newRoute(&route{kind: kindNotFound, name: "notfound"})
 	h.mux.Handle("/", h.notFound)
@@ -100,7 +119,7 @@ type routeKind uint8
 const (
 	kindHealth routeKind = iota
 	kindStatic
-	kindMetrics
+	kindMetrics // also mounted handlers: inner does the work and the counting
 	kindNotAllowed
 	kindNotFound
 	kindInvalid

@@ -24,10 +24,13 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+	// DataDir holds the sidecar's own state (the node's desired state).
+	DataDir string `yaml:"data_dir"`
 
 	Cassandra Cassandra `yaml:"cassandra"`
 	Health    Health    `yaml:"health"`
 	Peers     Peers     `yaml:"peers"`
+	Lifecycle Lifecycle `yaml:"lifecycle"`
 
 	// origin says where each key's value came from ("ringside.yaml:12",
 	// "RINGSIDE_LISTEN_ADDRESS"), so validation errors can point there.
@@ -48,9 +51,13 @@ type Cassandra struct {
 	ConfigFile string `yaml:"config_file"`
 	// DataDirectories are scanned for corrupt SSTables; empty means the
 	// running data_file_directories setting.
-	DataDirectories []string      `yaml:"data_directories"`
-	PIDFile         string        `yaml:"pid_file"`
-	Timeout         time.Duration `yaml:"timeout"`
+	DataDirectories []string `yaml:"data_directories"`
+	// PIDSource is where Cassandra's pid comes from: "pidfile" (PIDFile)
+	// or "process_table" (the one process matching ProcessPattern).
+	PIDSource      string        `yaml:"pid_source"`
+	PIDFile        string        `yaml:"pid_file"`
+	ProcessPattern string        `yaml:"process_pattern"`
+	Timeout        time.Duration `yaml:"timeout"`
 }
 
 // Health is how health answers are computed.
@@ -73,6 +80,31 @@ type Peers struct {
 	Scheme      string        `yaml:"scheme"`
 }
 
+// Lifecycle is how the node is stopped and started
+// (/v1/desires/node/{status,stop,start}).
+type Lifecycle struct {
+	// StartCommand and StopCommand are run with /bin/sh -c.
+	StartCommand string `yaml:"start_command"`
+	StopCommand  string `yaml:"stop_command"`
+	// Grace is how long the coordinator check fails before the drain, so
+	// load balancers and drivers move away.
+	Grace        time.Duration `yaml:"grace"`
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// OnDrainFailure: "continue" the stop, or "abort" it, when the drain
+	// fails or times out.
+	OnDrainFailure string `yaml:"on_drain_failure"`
+	// StopTimeout bounds the stop command and the wait for the process to exit.
+	StopTimeout time.Duration `yaml:"stop_timeout"`
+	// StartTimeout bounds the start command and the wait for health.
+	StartTimeout time.Duration `yaml:"start_timeout"`
+	// Supervise restarts a Cassandra that dies while the desire is RUNNING.
+	Supervise         bool          `yaml:"supervise"`
+	RestartBackoff    time.Duration `yaml:"restart_backoff"`
+	RestartBackoffMax time.Duration `yaml:"restart_backoff_max"`
+	// AllowRemote opens the lifecycle endpoints to callers not on loopback.
+	AllowRemote bool `yaml:"allow_remote"`
+}
+
 // Default returns the built-in defaults: a Debian/RPM-installed node on
 // the same host, the API on port 5000 as in CEP-1's examples.
 func Default() *Config {
@@ -80,13 +112,16 @@ func Default() *Config {
 		ListenAddress: ":5000",
 		LogLevel:      "info",
 		LogFormat:     "text",
+		DataDir:       "/var/lib/ringside",
 		Cassandra: Cassandra{
-			CQLAddress: "127.0.0.1:9042",
-			JolokiaURL: "http://127.0.0.1:8778/jolokia/",
-			Nodetool:   "nodetool",
-			ConfigFile: "/etc/cassandra/cassandra.yaml",
-			PIDFile:    "/var/run/cassandra/cassandra.pid",
-			Timeout:    5 * time.Second,
+			CQLAddress:     "127.0.0.1:9042",
+			JolokiaURL:     "http://127.0.0.1:8778/jolokia/",
+			Nodetool:       "nodetool",
+			ConfigFile:     "/etc/cassandra/cassandra.yaml",
+			PIDSource:      "pidfile",
+			PIDFile:        "/var/run/cassandra/cassandra.pid",
+			ProcessPattern: `org\.apache\.cassandra\.service\.CassandraDaemon`,
+			Timeout:        5 * time.Second,
 		},
 		Health: Health{
 			RefreshInterval:   5 * time.Second,
@@ -97,6 +132,17 @@ func Default() *Config {
 			Timeout:     2 * time.Second,
 			Concurrency: 64,
 			Scheme:      "http",
+		},
+		Lifecycle: Lifecycle{
+			StartCommand:      "systemctl start cassandra",
+			StopCommand:       "systemctl stop cassandra",
+			Grace:             30 * time.Second,
+			DrainTimeout:      30 * time.Second,
+			OnDrainFailure:    "continue",
+			StopTimeout:       120 * time.Second,
+			StartTimeout:      120 * time.Second,
+			RestartBackoff:    10 * time.Second,
+			RestartBackoffMax: 5 * time.Minute,
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,23 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.positive("cassandra.timeout", cs.Timeout)
+	switch cs.PIDSource {
+	case "pidfile":
+		if strings.TrimSpace(cs.PIDFile) == "" {
+			v.errorf("cassandra.pid_file", "is empty but cassandra.pid_source is pidfile; name Cassandra's pid file or use pid_source: process_table")
+		}
+	case "process_table":
+		if strings.TrimSpace(cs.ProcessPattern) == "" {
+			v.errorf("cassandra.process_pattern", "is empty but cassandra.pid_source is process_table")
+		} else if _, err := regexp.Compile(cs.ProcessPattern); err != nil {
+			v.errorf("cassandra.process_pattern", "%q is not a regular expression: %v", cs.ProcessPattern, err)
+		}
+	default:
+		v.oneOf("cassandra.pid_source", cs.PIDSource, "pidfile", "process_table")
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		v.errorf("data_dir", "is empty; ringside keeps the node's desired state there")
+	}
 
 	h := c.Health
 	v.positive("health.refresh_interval", h.RefreshInterval)
@@ -83,6 +101,24 @@ func (c *Config) Validate() error {
 		v.errorf("peers.concurrency", "%d: at least one peer must be asked at a time", p.Concurrency)
 	}
 	v.oneOf("peers.scheme", p.Scheme, "http", "https")
+
+	l := c.Lifecycle
+	if strings.TrimSpace(l.StartCommand) == "" {
+		v.errorf("lifecycle.start_command", "is empty; e.g. \"systemctl start cassandra\"")
+	}
+	if strings.TrimSpace(l.StopCommand) == "" {
+		v.errorf("lifecycle.stop_command", "is empty; e.g. \"systemctl stop cassandra\"")
+	}
+	if l.Grace < 0 {
+		v.errorf("lifecycle.grace", "%s is negative (0 skips the grace)", l.Grace)
+	}
+	v.positive("lifecycle.drain_timeout", l.DrainTimeout)
+	v.oneOf("lifecycle.on_drain_failure", l.OnDrainFailure, "continue", "abort")
+	v.positive("lifecycle.stop_timeout", l.StopTimeout)
+	v.positive("lifecycle.start_timeout", l.StartTimeout)
+	if v.positive("lifecycle.restart_backoff", l.RestartBackoff) && v.positive("lifecycle.restart_backoff_max", l.RestartBackoffMax) && l.RestartBackoffMax < l.RestartBackoff {
+		v.errorf("lifecycle.restart_backoff_max", "%s is shorter than lifecycle.restart_backoff (%s)", l.RestartBackoffMax, l.RestartBackoff)
+	}
 
 	return errors.Join(v.errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -75,7 +76,22 @@ func SidecarConfig(n *sim.Node, c sim.Config, port int, refresh time.Duration) *
 		cfg.Cassandra.ConfigFile = p
 		cfg.Cassandra.PIDFile = n.PIDFile()
 		cfg.Cassandra.DataDirectories = []string{n.DataDir()}
+		// The node's own start and stop scripts, as the real packages'
+		// systemctl commands; the sidecar's state beside the node's.
+		dir := filepath.Dir(filepath.Dir(p))
+		cfg.DataDir = filepath.Join(dir, "ringside")
+		cfg.Lifecycle.StartCommand = filepath.Join(dir, "bin", "cassandra-start")
+		cfg.Lifecycle.StopCommand = filepath.Join(dir, "bin", "cassandra-stop")
+	} else {
+		cfg.DataDir = filepath.Join(os.TempDir(), "ringside-demo-"+n.Addr.String())
 	}
+	// Short but real timings: a stop or start completes in seconds.
+	cfg.Lifecycle.Grace = 2 * time.Second
+	cfg.Lifecycle.DrainTimeout = 10 * time.Second
+	cfg.Lifecycle.StopTimeout = 20 * time.Second
+	cfg.Lifecycle.StartTimeout = 30 * time.Second
+	cfg.Lifecycle.RestartBackoff = time.Second
+	cfg.Lifecycle.RestartBackoffMax = 10 * time.Second
 	cfg.Cassandra.Timeout = 2 * time.Second
 	cfg.Health.RefreshInterval = refresh
 	cfg.Health.MaxAge = 10 * refresh
@@ -167,7 +183,12 @@ func (sc *Sidecar) Start() error {
 	if err != nil {
 		return fmt.Errorf("sidecar of %s: %w", sc.Node.Addr, err)
 	}
-	sc.sidecar = sidecar.New(sc.Config, sc.log)
+	s, err := sidecar.New(sc.Config, sc.log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("sidecar of %s: %w", sc.Node.Addr, err)
+	}
+	sc.sidecar = s
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.cancel = cancel
 	sc.done = make(chan struct{})

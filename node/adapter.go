@@ -165,11 +165,11 @@ func (a *Adapter) Snapshot(ctx context.Context) *Snapshot {
 
 	pidAlive := false
 	if a.cfg.PIDFile != "" {
-		pid, err := readPIDFile(a.cfg.PIDFile)
+		pid, err := ReadPIDFile(a.cfg.PIDFile)
 		switch {
 		case err != nil:
 			s.Errors = append(s.Errors, "pidfile: "+err.Error())
-		case processAlive(pid):
+		case ProcessAlive(pid):
 			s.PID, pidAlive = pid, true
 		default:
 			s.Errors = append(s.Errors, fmt.Sprintf("pidfile: process %d (from %s) is not running", pid, a.cfg.PIDFile))
@@ -214,7 +214,8 @@ func statusEndpoints(rows []StatusRow, port int) (live, unreachable []string) {
 	return live, unreachable
 }
 
-func readPIDFile(path string) (int, error) {
+// ReadPIDFile reads a pidfile (cassandra -p): one positive pid.
+func ReadPIDFile(path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err

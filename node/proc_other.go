@@ -6,5 +6,5 @@ import "os/exec"
 
 func setProcessGroup(*exec.Cmd) {}
 
-// processAlive cannot probe a pid portably; the pidfile is then ignored.
-func processAlive(int) bool { return false }
+// ProcessAlive cannot probe a pid portably; the pidfile is then ignored.
+func ProcessAlive(int) bool { return false }

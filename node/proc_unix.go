@@ -16,12 +16,14 @@ func setProcessGroup(cmd *exec.Cmd) {
 	}
 }
 
-// processAlive reports whether pid exists; EPERM means it exists but
-// belongs to another user (the sidecar need not run as cassandra).
-func processAlive(pid int) bool {
+// ProcessAlive reports whether pid exists; EPERM means it exists but
+// belongs to another user (the sidecar need not run as cassandra). A
+// zombie is not alive: it has exited, only its parent has not reaped it
+// yet (the simulator reaps its stand-in processes late).
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !zombie(pid)
 }

@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ import (
 	"github.com/ringside/ringside/api"
 	"github.com/ringside/ringside/config"
 	"github.com/ringside/ringside/health"
+	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
 )
 
@@ -37,6 +40,10 @@ type Sidecar struct {
 	reports atomic.Pointer[map[string]api.Report]
 	last    atomic.Pointer[node.Snapshot]
 
+	lifecycle   *lifecycle.Manager
+	override    atomic.Pointer[string] // why the coordinator check fails on purpose
+	refreshKick chan struct{}
+
 	// The cluster view is gathered from every peer sidecar, so it is only
 	// kept fresh while someone asks for it.
 	clusterMu     sync.Mutex
@@ -46,10 +53,22 @@ type Sidecar struct {
 	readyOnce     sync.Once
 }
 
-// New builds a sidecar from a validated configuration.
-func New(cfg *config.Config, log *slog.Logger) *Sidecar {
+// StateFile is the lifecycle state file in the data directory.
+const StateFile = "lifecycle.json"
+
+// New builds a sidecar from a validated configuration. It creates the
+// data directory and reads the node's persisted desire; a stop that was
+// in progress makes the coordinator check fail from the start.
+func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	pidFile := cfg.Cassandra.PIDFile
+	if cfg.Cassandra.PIDSource != "pidfile" {
+		pidFile = ""
 	}
 	s := &Sidecar{
 		cfg: cfg,
@@ -61,19 +80,52 @@ func New(cfg *config.Config, log *slog.Logger) *Sidecar {
 			JolokiaURL:   cfg.Cassandra.JolokiaURL,
 			Nodetool:     cfg.Cassandra.Nodetool,
 			NodetoolArgs: cfg.Cassandra.NodetoolArgs,
-			PIDFile:      cfg.Cassandra.PIDFile,
+			PIDFile:      pidFile,
 			Timeout:      cfg.Cassandra.Timeout,
 		}, log),
 		hcfg:        health.Config{ConsistencyLevels: cfg.Health.ConsistencyLevels, ConfigSyncFailsReplica: cfg.Health.ConfigSyncFailsReplica, MaxAge: cfg.Health.MaxAge},
 		client:      &http.Client{Timeout: cfg.Peers.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}},
 		metrics:     api.NewMetrics(),
 		clusterKick: make(chan struct{}, 1),
+		refreshKick: make(chan struct{}, 1),
 		ready:       make(chan struct{}),
 	}
 	empty := map[string]api.Report{}
 	s.reports.Store(&empty)
-	return s
+	none := ""
+	s.override.Store(&none)
+	ln := &lifecycleNode{s: s}
+	if cfg.Cassandra.PIDSource == "process_table" {
+		re, err := regexp.Compile(cfg.Cassandra.ProcessPattern)
+		if err != nil {
+			return nil, fmt.Errorf("cassandra.process_pattern: %w", err)
+		}
+		ln.pattern = re
+	}
+	l := cfg.Lifecycle
+	m, err := lifecycle.New(lifecycle.Config{
+		StateFile:           filepath.Join(cfg.DataDir, StateFile),
+		StartCommand:        l.StartCommand,
+		StopCommand:         l.StopCommand,
+		Grace:               l.Grace,
+		DrainTimeout:        l.DrainTimeout,
+		AbortOnDrainFailure: l.OnDrainFailure == "abort",
+		StopTimeout:         l.StopTimeout,
+		StartTimeout:        l.StartTimeout,
+		Supervise:           l.Supervise,
+		RestartBackoff:      l.RestartBackoff,
+		RestartBackoffMax:   l.RestartBackoffMax,
+		Poll:                min(500*time.Millisecond, cfg.Health.RefreshInterval/2),
+	}, ln, log.With("component", "lifecycle"))
+	if err != nil {
+		return nil, err
+	}
+	s.lifecycle = m
+	return s, nil
 }
+
+// Lifecycle is the node's stop/start manager.
+func (s *Sidecar) Lifecycle() *lifecycle.Manager { return s.lifecycle }
 
 // Report implements api.Source. Asking for "cluster" keeps the cluster
 // view refreshed for a while.
@@ -149,6 +201,10 @@ func (s *Sidecar) refresh(ctx context.Context) {
 		s.log.Warn("scanning sstables", "err", err)
 	}
 	coord, cok := health.Coordinator(snap, s.hcfg, now)
+	if reason := *s.override.Load(); reason != "" {
+		overrideCoordinator(coord, reason)
+		cok = false
+	}
 	s.setReport("coordinator", coord, cok && s.fresh(snap, now), snap.Taken)
 	rep, rok := health.Replica(snap, sync, corrupt, s.hcfg, now)
 	s.setReport("replica", rep, rok && s.fresh(snap, now), snap.Taken)
@@ -267,11 +323,20 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer s.adapter.Close()
-	srv := &http.Server{Handler: api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge}), ReadHeaderTimeout: 10 * time.Second}
+	desires := api.Mount{Prefix: "/v1/desires/node/", Name: "desires_node", Endpoints: lifecycle.Endpoints,
+		Handler: lifecycle.Handler(s.lifecycle, lifecycle.HandlerOptions{AllowRemote: s.cfg.Lifecycle.AllowRemote})}
+	srv := &http.Server{
+		Handler:           api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: []api.Mount{desires}}),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Blocked stop and start calls end when the sidecar shuts down;
+		// the transition resumes with the next sidecar.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.loop(ctx) }()
 	go func() { defer wg.Done(); s.clusterLoop(ctx) }()
+	go func() { defer wg.Done(); s.lifecycle.Run(ctx) }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("ringside serving", "address", ln.Addr().String(), "cassandra", s.cfg.Cassandra.CQLAddress, "jolokia", s.cfg.Cassandra.JolokiaURL)
@@ -300,6 +365,7 @@ func (s *Sidecar) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.refreshKick:
 		}
 	}
 }

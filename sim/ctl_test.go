@@ -1,6 +1,8 @@
 package sim_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -59,4 +61,27 @@ func TestControlAPI(t *testing.T) {
 	waitFor(t, func() bool { return len(nodes[0].Status().Down) == 2 })
 	must(t, ctl.Do("POST", "/v1/heal", nil, nil))
 	waitFor(t, func() bool { return len(nodes[0].Status().Down) == 0 })
+}
+
+// TestRunCtl: the `ringside sim ctl` CLI writes to the writer it is given.
+func TestRunCtl(t *testing.T) {
+	c := startCluster(t, "dc1:2x1", false)
+	srv := httptest.NewServer(c.ControlHandler())
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	n := c.Nodes()[1]
+	var out bytes.Buffer
+	must(t, sim.RunCtl([]string{"--control", addr, "status"}, &out))
+	if !strings.HasPrefix(out.String(), "ADDRESS ") || !strings.Contains(out.String(), n.Addr.String()) {
+		t.Fatalf("status:\n%s", out.String())
+	}
+	out.Reset()
+	must(t, sim.RunCtl([]string{"--control", addr, "--json", "drain", n.Addr.String()}, &out))
+	var st sim.NodeStatus
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil || st.OperationMode != "DRAINED" {
+		t.Fatalf("drain --json: %v %q", err, out.String())
+	}
+	if err := sim.RunCtl([]string{"--control", addr, "frobnicate"}, &out); err == nil || !strings.Contains(err.Error(), "unknown ctl command") {
+		t.Fatalf("unknown command: %v", err)
+	}
 }

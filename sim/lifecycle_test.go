@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,6 +30,10 @@ func TestProcessesAndSignals(t *testing.T) {
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	if pid == 0 || pid != n.PID() {
 		t.Fatalf("pidfile says %d, node says %d", pid, n.PID())
+	}
+	// Findable per node in the process table (see spawnPlaceholder).
+	if cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || string(cl) != "ringside-sim-node@"+n.Addr.String()+"\x00infinity\x00" {
+		t.Fatalf("cmdline of %d: %q %v", pid, cl, err)
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)

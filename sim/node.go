@@ -416,7 +416,7 @@ func (n *Node) startProcess() error {
 	if !c.procs {
 		return nil
 	}
-	cmd, err := spawnPlaceholder()
+	cmd, err := spawnPlaceholder(n.Addr)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/ringside/ringside/sim"
 )
 
 const usage = `ringside — the management sidecar for Apache Cassandra
@@ -34,7 +36,7 @@ func main() {
 		err = runDemo(os.Args[2:])
 	case "sim":
 		if len(os.Args) > 2 && os.Args[2] == "ctl" {
-			err = runSimCtl(os.Args[3:])
+			err = sim.RunCtl(os.Args[3:], os.Stdout)
 		} else {
 			err = runSim(os.Args[2:])
 		}

@@ -10,10 +10,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringside/ringside/sim"
+	"github.com/ringside/ringside/sim/simtest"
 )
 
-// TestMain lets the tests run this binary's main as a child process.
+// TestMain lets the tests run this binary's main as a child process, and
+// serves the `sim ctl` runs of simulated nodes' bin/ scripts (they exec
+// os.Executable(), here this test binary).
 func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "ctl" {
+		main()
+		os.Exit(0)
+	}
 	if os.Getenv("RINGSIDE_TEST_MAIN") == "1" {
 		os.Args = append([]string{"ringside"}, strings.Fields(os.Getenv("RINGSIDE_TEST_ARGS"))...)
 		main()
@@ -89,5 +98,20 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("still running 15s after SIGTERM:\n%s", out.String())
+	}
+}
+
+// TestSimCtlScript: a simulated node's bin/cassandra-stop runs this test
+// binary as `sim ctl` (TestMain's first case).
+func TestSimCtlScript(t *testing.T) {
+	t.Setenv("RINGSIDE", "")
+	c := simtest.Start(t, "dc1:1x1", true, nil)
+	n := c.Nodes()[0]
+	out, err := exec.Command(filepath.Join(n.Status().Dir, "bin", "cassandra-stop")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "STOPPED") {
+		t.Fatalf("cassandra-stop: %v\n%s", err, out)
+	}
+	if n.State() != sim.StateStopped {
+		t.Fatalf("state %s", n.State())
 	}
 }

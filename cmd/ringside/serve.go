@@ -52,7 +52,11 @@ func runServe(args []string) error {
 	log := newLogger(cfg.LogLevel, cfg.LogFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return sidecar.New(cfg, log).Run(ctx)
+	sc, err := sidecar.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return sc.Run(ctx)
 }
 
 func runDemo(args []string) error {

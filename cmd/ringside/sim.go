@@ -6,13 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ringside/ringside/sim"
@@ -127,7 +125,7 @@ func runSim(args []string) error {
 		enc.Encode(statuses)
 	} else {
 		fmt.Printf("Cluster %q: %d nodes up in %s (CQL port %d, Jolokia port %d)\n", cfg.ClusterName, len(statuses), time.Since(t0).Round(time.Millisecond), cfg.NativePort, cfg.JolokiaPort)
-		printNodes(os.Stdout, statuses)
+		sim.PrintNodes(os.Stdout, statuses)
 		fmt.Printf("\nControl API: http://%s/v1/nodes   node state under %s\n", cfg.ControlAddr, cfg.Dir)
 		fmt.Printf("Try: ringside sim ctl --control %s kill %s\n", cfg.ControlAddr, statuses[0].Address)
 		fmt.Println("Ctrl-C stops the cluster.")
@@ -140,166 +138,4 @@ func runSim(args []string) error {
 		}
 	}
 	return nil
-}
-
-func printNodes(w io.Writer, st []sim.NodeStatus) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tDC\tRACK\tSTATE\tMODE\tCQL\tGOSSIP\tPID\tHOST ID\tSEES DOWN")
-	for _, s := range st {
-		pid := "-"
-		if s.PID != 0 {
-			pid = fmt.Sprint(s.PID)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%v\t%s\t%s\t%s\n", s.Address, s.DC, s.Rack, s.State, dash(s.OperationMode), s.NativeTransport, s.Gossip, pid, s.HostID, dash(strings.Join(s.Down, ",")))
-	}
-	tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-const ctlUsage = `Usage: ringside sim ctl [--control ADDR] [--json] <command> [args]
-
-Commands:
-  status [NODE]                  show nodes (all, or one)
-  stop NODE                      graceful stop: drain, then exit
-  kill NODE                      abrupt stop (peers notice after failure detection)
-  start NODE [--wait]            start a stopped node (--wait: until NORMAL)
-  drain NODE                     nodetool drain
-  latency NODE DURATION          add latency to every request the node handles (0 removes it)
-  corrupt NODE [missing|empty]   damage one SSTable of the node
-  partition A,B,.. [C,D,..] ...  split the cluster into groups of nodes
-  heal                           remove the partition
-NODE is an address (127.0.1.1), an endpoint (127.0.1.1:7000) or a host id.
-`
-
-func runSimCtl(args []string) error {
-	fs := flag.NewFlagSet("ringside sim ctl", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), ctlUsage); fs.PrintDefaults() }
-	control := fs.String("control", "127.0.0.1:8642", "control API address of the running simulator")
-	jsonOut := fs.Bool("json", false, "print results as JSON")
-	wait := fs.Bool("wait", false, "with start: block until the node is NORMAL")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	rest := fs.Args()
-	// Allow --wait after the node too.
-	var pos []string
-	for _, a := range rest {
-		if a == "--wait" || a == "-wait" {
-			*wait = true
-			continue
-		}
-		pos = append(pos, a)
-	}
-	if len(pos) == 0 {
-		fs.Usage()
-		return fmt.Errorf("missing command")
-	}
-	ctl := &sim.Control{Addr: *control}
-	need := func(n int) error {
-		if len(pos) != n+1 {
-			return fmt.Errorf("%s takes %d argument(s); see 'ringside sim ctl -h'", pos[0], n)
-		}
-		return nil
-	}
-	show := func(v any) error {
-		if *jsonOut {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(v)
-		}
-		switch s := v.(type) {
-		case []sim.NodeStatus:
-			printNodes(os.Stdout, s)
-		case sim.NodeStatus:
-			printNodes(os.Stdout, []sim.NodeStatus{s})
-		default:
-			b, _ := json.Marshal(v)
-			fmt.Println(string(b))
-		}
-		return nil
-	}
-	switch cmd := pos[0]; cmd {
-	case "status":
-		if len(pos) == 2 {
-			var st sim.NodeStatus
-			if err := ctl.Do("GET", "/v1/nodes/"+pos[1], nil, &st); err != nil {
-				return err
-			}
-			return show(st)
-		}
-		var st []sim.NodeStatus
-		if err := ctl.Do("GET", "/v1/nodes", nil, &st); err != nil {
-			return err
-		}
-		return show(st)
-	case "stop", "kill", "drain", "start":
-		if err := need(1); err != nil {
-			return err
-		}
-		path := "/v1/nodes/" + pos[1] + "/" + cmd
-		if cmd == "start" && *wait {
-			path += "?wait=true"
-		}
-		var st sim.NodeStatus
-		if err := ctl.Do("POST", path, nil, &st); err != nil {
-			return err
-		}
-		return show(st)
-	case "latency":
-		if err := need(2); err != nil {
-			return err
-		}
-		var st sim.NodeStatus
-		if err := ctl.Do("POST", "/v1/nodes/"+pos[1]+"/latency", map[string]string{"latency": pos[2]}, &st); err != nil {
-			return err
-		}
-		return show(st)
-	case "corrupt":
-		if len(pos) < 2 || len(pos) > 3 {
-			return fmt.Errorf("corrupt takes NODE [missing|empty]")
-		}
-		mode := "missing"
-		if len(pos) == 3 {
-			mode = pos[2]
-		}
-		var out map[string]string
-		if err := ctl.Do("POST", "/v1/nodes/"+pos[1]+"/corrupt", map[string]string{"mode": mode}, &out); err != nil {
-			return err
-		}
-		if *jsonOut {
-			return show(out)
-		}
-		fmt.Println("corrupted", out["corrupted"])
-		return nil
-	case "partition":
-		if len(pos) < 2 {
-			return fmt.Errorf("partition takes one or more comma-separated groups of nodes")
-		}
-		var groups [][]string
-		for _, g := range pos[1:] {
-			groups = append(groups, strings.Split(g, ","))
-		}
-		var out any
-		if err := ctl.Do("POST", "/v1/partition", map[string]any{"groups": groups}, &out); err != nil {
-			return err
-		}
-		return show(out)
-	case "heal":
-		var out any
-		if err := ctl.Do("POST", "/v1/heal", nil, &out); err != nil {
-			return err
-		}
-		return show(out)
-	default:
-		return fmt.Errorf("unknown ctl command %q; see 'ringside sim ctl -h'", cmd)
-	}
 }

@@ -1,0 +1,214 @@
+package lifecycle
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Paths served by Handler.
+const (
+	PathStatus = "/v1/desires/node/status"
+	PathStop   = "/v1/desires/node/stop"
+	PathStart  = "/v1/desires/node/start"
+)
+
+// Endpoints lists what Handler serves, for 404 bodies.
+var Endpoints = []string{"GET " + PathStatus, "POST " + PathStop, "POST " + PathStart}
+
+// HandlerOptions shape Handler.
+type HandlerOptions struct {
+	// AllowRemote answers callers that are not on loopback; by default
+	// they get 403 (CEP-1: "only available at localhost").
+	AllowRemote bool
+}
+
+// Handler serves the lifecycle endpoints, with or without a trailing slash:
+//
+//	GET  /v1/desires/node/status              200 Cassandra runs, 503 not
+//	POST /v1/desires/node/stop[?block[=bool]]
+//	POST /v1/desires/node/start[?block[=bool]]
+//
+// Anything else under /v1/desires/node/ is a JSON 404 or 405.
+func Handler(m *Manager, o HandlerOptions) http.Handler {
+	mux := http.NewServeMux()
+	h := &handler{m: m, o: o}
+	for _, p := range []string{PathStatus, PathStatus + "/{$}"} {
+		mux.HandleFunc("GET "+p, h.status)
+		mux.HandleFunc(p, notAllowed(PathStatus, "GET, HEAD"))
+	}
+	for _, p := range []string{PathStop, PathStop + "/{$}"} {
+		mux.HandleFunc("POST "+p, h.transition("stop"))
+		mux.HandleFunc(p, notAllowed(PathStop, "POST"))
+	}
+	for _, p := range []string{PathStart, PathStart + "/{$}"} {
+		mux.HandleFunc("POST "+p, h.transition("start"))
+		mux.HandleFunc(p, notAllowed(PathStart, "POST"))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint " + r.Method + " " + clip(r.URL.Path), "endpoints": Endpoints})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !o.AllowRemote && !fromLoopback(r) {
+			writeJSON(w, http.StatusForbidden, map[string]any{
+				"error":  "the node lifecycle endpoints answer only callers on loopback; set lifecycle.allow_remote: true to open them",
+				"remote": r.RemoteAddr,
+			})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type handler struct {
+	m *Manager
+	o HandlerOptions
+}
+
+// fromLoopback is decided on the connection's address only: a forwarding
+// header is whatever the caller wants it to be.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+func notAllowed(path, allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method " + r.Method + " not allowed on " + path, "allow": allow})
+	}
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	if err := checkRequest(r, false); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
+	now := time.Now()
+	st := h.m.Status()
+	code := http.StatusOK
+	if !st.Running() {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, st.View(now))
+}
+
+func (h *handler) transition(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequest(r, true); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		block, _ := blockParam(r.URL.Query())
+		call := h.m.Stop
+		if kind == "start" {
+			call = h.m.Start
+		}
+		res, err := call(r.Context(), block)
+		var conflict *ConflictError
+		var unknown *UnknownPIDError
+		switch {
+		case errors.As(err, &conflict):
+			writeJSON(w, http.StatusConflict, map[string]any{"error": conflict.Msg, "state": conflict.Status.State, "step": conflict.Status.Step, "status": conflict.Status.View(time.Now())})
+			return
+		case errors.As(err, &unknown):
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": unknown.Error()})
+			return
+		case errors.Is(err, errShutdown):
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error()})
+			return
+		case err != nil:
+			// The caller went away while blocking; the transition goes on.
+			return
+		}
+		code := http.StatusOK
+		switch {
+		case !res.Done:
+			code = http.StatusAccepted
+			w.Header().Set("Location", PathStatus)
+		case res.Transition.Outcome != Succeeded:
+			code = http.StatusInternalServerError
+		}
+		writeJSON(w, code, res.Transition.View(res.State, time.Now()))
+	}
+}
+
+// checkRequest rejects what these endpoints do not take: query parameters
+// other than block (on stop and start), and any body.
+func checkRequest(r *http.Request, transition bool) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return fmt.Errorf("malformed query string: %v", err)
+	}
+	for k := range q {
+		if !transition {
+			return fmt.Errorf("unknown query parameter %q: status takes none", clip(k))
+		}
+		if k != "block" {
+			return fmt.Errorf("unknown query parameter %q: the only one is block", clip(k))
+		}
+	}
+	if transition {
+		if _, err := blockParam(q); err != nil {
+			return err
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4096))
+	if err != nil {
+		return fmt.Errorf("reading the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		return errors.New("this endpoint takes no request body; the only input is ?block")
+	}
+	return nil
+}
+
+// blockParam reads ?block: absent is false; present without a value
+// (?block, as in CEP-1's own example) is true.
+func blockParam(q url.Values) (bool, error) {
+	vs, ok := q["block"]
+	if !ok {
+		return false, nil
+	}
+	if len(vs) > 1 {
+		return false, errors.New("block is given more than once")
+	}
+	if vs[0] == "" {
+		return true, nil
+	}
+	b, err := strconv.ParseBool(vs[0])
+	if err != nil {
+		return false, fmt.Errorf("block=%q is not a boolean; use block, block=true or block=false", clip(vs[0]))
+	}
+	return b, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+}
+
+func clip(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "…"
+	}
+	return s
+}

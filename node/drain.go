@@ -1,0 +1,50 @@
+package node
+
+import (
+	"context"
+	"fmt"
+)
+
+// Drain does what `nodetool drain` does: StorageService.drain() (stop the
+// native transport and gossip, flush every table, stop accepting writes),
+// through Jolokia when configured, else through nodetool. A node whose
+// OperationMode is already DRAINED is left alone and already is true.
+//
+// Only ctx bounds the drain itself: it flushes every memtable, which can
+// take tens of seconds, so the adapter's Timeout (meant for reads) does
+// not apply. The OperationMode check before it is a read and does.
+func (a *Adapter) Drain(ctx context.Context) (already bool, err error) {
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
+	if a.jmx != nil {
+		v, err := a.jmx.ReadAttr(rctx, StorageServiceMBean, "OperationMode")
+		if err != nil {
+			return false, fmt.Errorf("drain: reading OperationMode: %w", err)
+		}
+		mode, err := asString(v)
+		if err != nil {
+			return false, fmt.Errorf("drain: OperationMode: %w", err)
+		}
+		if mode == "DRAINED" {
+			return true, nil
+		}
+		// The Jolokia client has no timeout of its own (defaultJolokiaClient).
+		if _, err := a.jmx.Exec(ctx, StorageServiceMBean, "drain"); err != nil {
+			return false, fmt.Errorf("drain: StorageService.drain: %w", err)
+		}
+		return false, nil
+	}
+	mode, err := a.nt.OperationMode(rctx)
+	if err != nil {
+		return false, fmt.Errorf("drain: reading OperationMode: %w", err)
+	}
+	if mode == "DRAINED" {
+		return true, nil
+	}
+	nt := *a.nt
+	nt.Timeout = 0 // ctx decides
+	if _, err := nt.Run(ctx, "drain"); err != nil {
+		return false, fmt.Errorf("drain: %w", err)
+	}
+	return false, nil
+}

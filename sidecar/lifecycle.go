@@ -1,0 +1,108 @@
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"regexp"
+	"time"
+
+	"github.com/ringside/ringside/lifecycle"
+	"github.com/ringside/ringside/node"
+)
+
+// lifecycleNode is the sidecar as lifecycle.Node: Cassandra's process,
+// the drain, and the health checks.
+type lifecycleNode struct {
+	s       *Sidecar
+	pattern *regexp.Regexp // pid_source: process_table
+}
+
+func (n *lifecycleNode) PID() (int, error) {
+	cs := n.s.cfg.Cassandra
+	if cs.PIDSource == "process_table" {
+		return node.FindProcess(n.pattern)
+	}
+	pid, err := node.ReadPIDFile(cs.PIDFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil // the packages' scripts remove it on stop
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !node.ProcessAlive(pid) {
+		return 0, nil
+	}
+	return pid, nil
+}
+
+func (n *lifecycleNode) Alive(pid int) bool { return node.ProcessAlive(pid) }
+
+func (n *lifecycleNode) Drain(ctx context.Context) (bool, error) { return n.s.adapter.Drain(ctx) }
+
+func (n *lifecycleNode) FailCoordinator(reason string) { n.s.failCoordinator(reason) }
+
+func (n *lifecycleNode) Health(after time.Time) (lifecycle.Health, bool) {
+	reps := *n.s.reports.Load()
+	h := lifecycle.Health{Failed: map[string][]string{}}
+	for _, name := range lifecycle.RequiredChecks {
+		r, ok := reps[name]
+		if !ok || !r.AsOf.After(after) {
+			n.s.kickRefresh()
+			return lifecycle.Health{}, false
+		}
+		if r.Healthy {
+			h.Passed = append(h.Passed, name)
+			continue
+		}
+		var body struct {
+			Reasons []string `json:"reasons"`
+		}
+		json.Unmarshal(r.Body, &body)
+		if len(body.Reasons) == 0 {
+			body.Reasons = []string{"unhealthy"}
+		}
+		h.Failed[name] = body.Reasons
+	}
+	return h, true
+}
+
+// failCoordinator makes the coordinator report fail with reason at once
+// (and at every refresh until cleared); "" lets the next refresh compute
+// it normally.
+func (s *Sidecar) failCoordinator(reason string) {
+	s.override.Store(&reason)
+	if reason == "" {
+		s.kickRefresh()
+		return
+	}
+	if r, ok := (*s.reports.Load())["coordinator"]; ok {
+		var body map[string]any
+		if json.Unmarshal(r.Body, &body) == nil {
+			overrideCoordinator(body, reason)
+			s.setReport("coordinator", body, false, r.AsOf)
+		}
+	}
+}
+
+// overrideCoordinator marks a coordinator report as failed on purpose.
+func overrideCoordinator(body map[string]any, reason string) {
+	reasons := []any{reason}
+	if old, ok := body["reasons"].([]any); ok {
+		reasons = append(reasons, old...)
+	} else if old, ok := body["reasons"].([]string); ok {
+		for _, o := range old {
+			reasons = append(reasons, o)
+		}
+	}
+	body["reasons"] = reasons
+	body["lifecycle"] = reason
+}
+
+func (s *Sidecar) kickRefresh() {
+	select {
+	case s.refreshKick <- struct{}{}:
+	default:
+	}
+}
