@@ -84,6 +84,7 @@ type operation struct {
 	pid         int // the process being stopped
 	prevDesired State
 	deadline    time.Time // start: when it gives up
+	began       time.Time // when this sidecar took the transition up (resumes included)
 	ctx         context.Context
 	cancel      context.CancelCauseFunc
 	done        chan struct{}
@@ -193,12 +194,11 @@ func (m *Manager) Stop(ctx context.Context, block bool) (Result, error) {
 			}
 			op.cancel(errSuperseded)
 			m.mu.Unlock()
-			select {
-			case <-op.done:
-				continue
-			case <-ctx.Done():
-				return Result{}, ctx.Err()
-			}
+			// Not bounded by ctx: once the start is cancelled, the stop
+			// must begin even if this caller goes away. A cancelled start
+			// ends within a second (its command is killed).
+			<-op.done
+			continue
 		}
 		pid, err := m.node.PID()
 		m.pid, m.pidErr = pid, err
@@ -286,13 +286,19 @@ func (m *Manager) begin(kind, trigger string, pid int) *operation {
 	op.prevDesired = m.rec.Desired
 	m.rec.Last = t
 	m.rec.FailedPID = 0
+	// The first step is recorded now, so that an answer given at once
+	// (202) already names it.
+	first := StepStartCmd
 	if kind == "stop" {
+		first = StepFailHealth
 		m.rec.Desired = Stopped
 		m.setState(Stopping)
 	} else {
 		m.rec.Desired = Running
 		m.setState(Starting)
 	}
+	t.Step = first
+	t.Steps = []StepRecord{{Step: first, Started: now, Outcome: InProgress}}
 	m.persist()
 	m.applyOverride()
 	m.log.Info("node "+kind+" requested", "trigger", trigger, "pid", pid)
@@ -302,7 +308,7 @@ func (m *Manager) begin(kind, trigger string, pid int) *operation {
 func (m *Manager) newOp(kind string, t *Transition) *operation {
 	ctx, cancel := context.WithCancelCause(m.base)
 	op := &operation{kind: kind, t: t, ctx: ctx, cancel: cancel, done: make(chan struct{}), cmdDone: make(chan struct{}),
-		deadline: time.Now().Add(m.cfg.StartTimeout)}
+		deadline: time.Now().Add(m.cfg.StartTimeout), began: time.Now()}
 	m.cur = op
 	m.wg.Add(1)
 	return op
@@ -312,6 +318,11 @@ func (m *Manager) newOp(kind string, t *Transition) *operation {
 func (m *Manager) resume() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.cur != nil {
+		// A request served before Run began its own transition (now
+		// m.rec.Last): it runs already and must not be run twice.
+		return
+	}
 	t := m.rec.Last
 	inProgress := t != nil && t.Outcome == InProgress
 	switch {
@@ -475,6 +486,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func stepIndex(steps []Step, s Step) int {
 	for i, x := range steps {
 		if x == s {
@@ -555,7 +573,9 @@ func (m *Manager) runStop(op *operation) {
 		m.mu.Lock()
 		t.Executed = m.cfg.StopCommand
 		m.mu.Unlock()
-		cctx, cancel := context.WithDeadline(op.ctx, started.Add(m.cfg.StopTimeout))
+		// A resumed step gets its full time again: the stop command is
+		// idempotent, and the sidecar may have been down for long.
+		cctx, cancel := context.WithDeadline(op.ctx, later(started, op.began).Add(m.cfg.StopTimeout))
 		out, err := runCommand(cctx, m.cfg.StopCommand)
 		cancel()
 		if op.ctx.Err() != nil {
@@ -579,7 +599,7 @@ func (m *Manager) runStop(op *operation) {
 	if deadline.IsZero() {
 		deadline = started
 	}
-	deadline = deadline.Add(m.cfg.StopTimeout)
+	deadline = later(deadline, op.began).Add(m.cfg.StopTimeout)
 	for !m.gone(op.pid) {
 		if time.Now().After(deadline) {
 			m.finish(op, FailedOut, Failed, fmt.Sprintf("Cassandra (pid %d) was still running %s after the stop command began (lifecycle.stop_timeout); ringside does not kill it", op.pid, m.cfg.StopTimeout))

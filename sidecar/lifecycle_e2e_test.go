@@ -243,7 +243,7 @@ func TestSidecarRestartedMidStopFinishesIt(t *testing.T) {
 	_, sc := startLifecycleDemo(t, func(c *config.Config) { c.Lifecycle.Grace = 3 * time.Second })
 	n := sc.Node
 	code, res := post(t, sc.URL+"/v1/desires/node/stop")
-	if code != 202 || res["outcome"] != "in_progress" || res["state"] != "STOPPING" {
+	if code != 202 || res["outcome"] != "in_progress" || res["state"] != "STOPPING" || res["step"] != "fail_healthchecks" {
 		t.Fatalf("stop without block: %d %v", code, res)
 	}
 	requested := res["requested"]

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,11 +13,12 @@ import (
 const usage = `ringside — the management sidecar for Apache Cassandra
 
 Usage:
-  ringside demo [flags]           run a simulated 2-DC cluster with a sidecar beside every node
-  ringside serve [--config FILE]  run the sidecar beside a Cassandra node
-  ringside sim [flags]            run a simulated Cassandra 4.1 cluster
-  ringside sim ctl <command> ...  stop, kill, start, drain, slow, partition simulated nodes
-  ringside version                print the version
+  ringside demo [flags]                    run a simulated 2-DC cluster with a sidecar beside every node
+  ringside serve [--config FILE]           run the sidecar beside a Cassandra node
+  ringside node stop|start|status [flags]  stop, start or show the local node through its sidecar
+  ringside sim [flags]                     run a simulated Cassandra 4.1 cluster
+  ringside sim ctl <command> ...           stop, kill, start, drain, slow, partition simulated nodes
+  ringside version                         print the version
 
 Run 'ringside <command> -h' for the flags of a command.
 `
@@ -32,6 +34,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = runServe(os.Args[2:])
+	case "node":
+		err = runNode(os.Args[2:], os.Stdout, os.Stderr)
 	case "demo":
 		err = runDemo(os.Args[2:])
 	case "sim":
@@ -49,7 +53,31 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ringside:", err)
-		os.Exit(1)
+		code := 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		if ee == nil || ee.err != nil {
+			fmt.Fprintln(os.Stderr, "ringside:", err)
+		}
+		os.Exit(code)
 	}
 }
+
+// exitError is an error that sets the exit status; with a nil err nothing
+// more is printed (the command has said what it had to, or the status is
+// the answer, as `ringside node status` exiting 3 when the node is down).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }

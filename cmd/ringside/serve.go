@@ -114,6 +114,9 @@ Try:
   ringside sim ctl --control %[3]s kill %[2]s      # then ask the coordinator and cluster health again
   ringside sim ctl --control %[3]s start %[2]s
   ringside sim ctl --control %[3]s corrupt %[4]s   # replica health of that node turns unhealthy
+  curl -s -XPOST '%[1]s/v1/desires/node/stop?block'  # fail health, drain, stop: a few seconds here
+  curl -s %[1]s/v1/desires/node/status
+  ringside node start --block --url %[1]s
 
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.
