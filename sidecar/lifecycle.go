@@ -65,6 +65,11 @@ func (n *lifecycleNode) Health(after time.Time) (lifecycle.Health, bool) {
 		}
 		h.Failed[name] = body.Reasons
 	}
+	if len(h.Failed) > 0 {
+		// A start is waiting on this: look again now rather than at the
+		// next refresh interval.
+		n.s.kickRefresh()
+	}
 	return h, true
 }
 
