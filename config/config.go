@@ -31,6 +31,8 @@ type Config struct {
 	Health    Health    `yaml:"health"`
 	Peers     Peers     `yaml:"peers"`
 	Lifecycle Lifecycle `yaml:"lifecycle"`
+	Bulk      Bulk      `yaml:"bulk"`
+	Security  Security  `yaml:"security"`
 
 	// origin says where each key's value came from ("ringside.yaml:12",
 	// "RINGSIDE_LISTEN_ADDRESS"), so validation errors can point there.
@@ -105,6 +107,43 @@ type Lifecycle struct {
 	AllowRemote bool `yaml:"allow_remote"`
 }
 
+// Bulk is how settings changes and bulk commands fan out to the nodes.
+type Bulk struct {
+	// NodeTimeout bounds one node's part of a synchronous fan-out.
+	NodeTimeout time.Duration `yaml:"node_timeout"`
+	// JobNodeTimeout bounds one node's part of an asynchronous job (cleanup).
+	JobNodeTimeout time.Duration `yaml:"job_node_timeout"`
+	// JobsKept is how many finished jobs GET /v1/jobs remembers.
+	JobsKept int `yaml:"jobs_kept"`
+}
+
+// Security is TLS, mutual TLS between sidecars and JWT.
+type Security struct {
+	// TLSCertFile and TLSKeyFile switch the API to HTTPS; they are
+	// re-read when they change.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// ClientCAFile is the cluster CA: /v1/peer/ endpoints (fan-out between
+	// sidecars) then require a client certificate it signed.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// PeerCAFile verifies the peer sidecars' server certificates; empty:
+	// ClientCAFile.
+	PeerCAFile string `yaml:"peer_ca_file"`
+	// PeerCertFile and PeerKeyFile are this sidecar's client certificate
+	// towards its peers; empty: the TLS certificate.
+	PeerCertFile string `yaml:"peer_cert_file"`
+	PeerKeyFile  string `yaml:"peer_key_file"`
+	// JWT: an HS256 shared secret (file), and/or RS256/ES256 public keys.
+	JWTSecretFile     string   `yaml:"jwt_secret_file"`
+	JWTPublicKeyFiles []string `yaml:"jwt_public_key_files"`
+	JWTAudience       string   `yaml:"jwt_audience"`
+	JWTIssuer         string   `yaml:"jwt_issuer"`
+	// AnonymousHealth leaves GET /v1/health/* and /metrics open when JWT is on.
+	AnonymousHealth bool `yaml:"anonymous_health"`
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
 // Default returns the built-in defaults: a Debian/RPM-installed node on
 // the same host, the API on port 5000 as in CEP-1's examples.
 func Default() *Config {
@@ -143,6 +182,15 @@ func Default() *Config {
 			StartTimeout:      120 * time.Second,
 			RestartBackoff:    10 * time.Second,
 			RestartBackoffMax: 5 * time.Minute,
+		},
+		Bulk: Bulk{
+			NodeTimeout:    60 * time.Second,
+			JobNodeTimeout: 12 * time.Hour,
+			JobsKept:       100,
+		},
+		Security: Security{
+			AnonymousHealth: true,
+			MaxBodyBytes:    1 << 20,
 		},
 	}
 }

@@ -373,6 +373,9 @@ func (c *Config) normalize() {
 	if len(c.Cassandra.DataDirectories) == 0 {
 		c.Cassandra.DataDirectories = nil
 	}
+	if len(c.Security.JWTPublicKeyFiles) == 0 {
+		c.Security.JWTPublicKeyFiles = nil
+	}
 }
 
 // suggest returns the candidate closest to s if it is close enough to be

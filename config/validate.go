@@ -120,6 +120,35 @@ func (c *Config) Validate() error {
 		v.errorf("lifecycle.restart_backoff_max", "%s is shorter than lifecycle.restart_backoff (%s)", l.RestartBackoffMax, l.RestartBackoff)
 	}
 
+	b := c.Bulk
+	v.positive("bulk.node_timeout", b.NodeTimeout)
+	v.positive("bulk.job_node_timeout", b.JobNodeTimeout)
+	if b.JobsKept < 1 {
+		v.errorf("bulk.jobs_kept", "%d: keep at least one finished job", b.JobsKept)
+	}
+
+	sec := c.Security
+	if (sec.TLSCertFile == "") != (sec.TLSKeyFile == "") {
+		v.errorf("security.tls_cert_file", "security.tls_cert_file and security.tls_key_file go together")
+	}
+	if (sec.PeerCertFile == "") != (sec.PeerKeyFile == "") {
+		v.errorf("security.peer_cert_file", "security.peer_cert_file and security.peer_key_file go together")
+	}
+	if sec.ClientCAFile != "" && sec.TLSCertFile == "" {
+		v.errorf("security.client_ca_file", "mutual TLS needs TLS: set security.tls_cert_file and tls_key_file too")
+	}
+	if sec.TLSCertFile != "" && c.Peers.Scheme != "https" {
+		v.errorf("peers.scheme", "is %q but this sidecar serves HTTPS (security.tls_cert_file): peers must be reached with https", c.Peers.Scheme)
+	}
+	for i, f := range sec.JWTPublicKeyFiles {
+		if strings.TrimSpace(f) == "" {
+			v.errorf("security.jwt_public_key_files", "entry %d is empty", i+1)
+		}
+	}
+	if sec.MaxBodyBytes < 1024 {
+		v.errorf("security.max_body_bytes", "%d is too small (at least 1024)", sec.MaxBodyBytes)
+	}
+
 	return errors.Join(v.errs...)
 }
 

@@ -39,12 +39,17 @@ type Options struct {
 	// DC, as operators should on a multi-DC cluster (with SimpleStrategy,
 	// LOCAL_* reads of them fail in some DCs even with every node up).
 	KeepSystemReplication bool
+	// Secure switches on TLS for every sidecar's API, mutual TLS between
+	// sidecars (a cluster CA) and JWT bearer tokens (an HS256 secret); the
+	// CA and a token per role are in Demo.Security.
+	Secure bool
 }
 
 // Demo is a running cluster with its sidecars.
 type Demo struct {
 	Cluster  *sim.Cluster
 	Sidecars []*Sidecar
+	Security *Security // with Options.Secure
 	tmp      string
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -147,8 +152,22 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	d.cancel = cancel
 	d.wg.Add(1)
 	go func() { defer d.wg.Done(); c.ServeControl(runCtx) }()
+	if o.Secure {
+		sec, err := newSecurity(filepath.Join(scfg.Dir, "security"))
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("demo security: %w", err)
+		}
+		d.Security = sec
+	}
 	for _, n := range c.Nodes() {
 		cfg := SidecarConfig(n, scfg, o.Port, o.Refresh)
+		if d.Security != nil {
+			if err := d.Security.configure(n, cfg); err != nil {
+				d.Close()
+				return nil, err
+			}
+		}
 		if o.Configure != nil {
 			o.Configure(n, cfg)
 		}
@@ -156,7 +175,11 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 			d.Close()
 			return nil, fmt.Errorf("sidecar of %s: %w", n.Addr, err)
 		}
-		sc := &Sidecar{Node: n, Config: cfg, URL: "http://" + cfg.ListenAddress, log: log.With("sidecar", n.Addr.String())}
+		scheme := "http://"
+		if cfg.Security.TLSCertFile != "" {
+			scheme = "https://"
+		}
+		sc := &Sidecar{Node: n, Config: cfg, URL: scheme + cfg.ListenAddress, log: log.With("sidecar", n.Addr.String())}
 		if err := sc.Start(); err != nil {
 			d.Close()
 			return nil, err

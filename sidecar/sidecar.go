@@ -6,6 +6,7 @@ package sidecar
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,9 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/api"
+	"github.com/ringside/ringside/auth"
 	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/health"
 	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
@@ -41,6 +44,10 @@ type Sidecar struct {
 	last    atomic.Pointer[node.Snapshot]
 
 	lifecycle   *lifecycle.Manager
+	fan         *fanout.Client
+	fanHTTP     *http.Client
+	serverTLS   *tls.Config // nil: plain HTTP
+	policy      auth.Policy
 	override    atomic.Pointer[string] // why the coordinator check fails on purpose
 	refreshKick chan struct{}
 
@@ -84,7 +91,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 			Timeout:      cfg.Cassandra.Timeout,
 		}, log),
 		hcfg:        health.Config{ConsistencyLevels: cfg.Health.ConsistencyLevels, ConfigSyncFailsReplica: cfg.Health.ConfigSyncFailsReplica, MaxAge: cfg.Health.MaxAge},
-		client:      &http.Client{Timeout: cfg.Peers.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}},
 		metrics:     api.NewMetrics(),
 		clusterKick: make(chan struct{}, 1),
 		refreshKick: make(chan struct{}, 1),
@@ -121,6 +127,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 		return nil, err
 	}
 	s.lifecycle = m
+	if err := s.setupSecurity(cfg); err != nil {
+		return nil, err
+	}
+	s.fan = &fanout.Client{HTTP: s.fanHTTP, Concurrency: cfg.Peers.Concurrency, Timeout: cfg.Bulk.NodeTimeout}
 	return s, nil
 }
 
@@ -325,9 +335,14 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.adapter.Close()
 	desires := api.Mount{Prefix: "/v1/desires/node/", Name: "desires_node", Endpoints: lifecycle.Endpoints,
 		Handler: lifecycle.Handler(s.lifecycle, lifecycle.HandlerOptions{AllowRemote: s.cfg.Lifecycle.AllowRemote})}
+	mounts := append([]api.Mount{desires}, s.mounts()...)
 	srv := &http.Server{
-		Handler:           api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: []api.Mount{desires}}),
+		Handler:           auth.Middleware(api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: mounts}), s.policy),
 		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         s.serverTLS,
+		// TLS handshake failures (a caller without the CA, plain HTTP)
+		// go to the log rather than stderr.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelInfo),
 		// Blocked stop and start calls end when the sidecar shuts down;
 		// the transition resumes with the next sidecar.
 		BaseContext: func(net.Listener) context.Context { return ctx },
@@ -338,8 +353,16 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); s.clusterLoop(ctx) }()
 	go func() { defer wg.Done(); s.lifecycle.Run(ctx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("ringside serving", "address", ln.Addr().String(), "cassandra", s.cfg.Cassandra.CQLAddress, "jolokia", s.cfg.Cassandra.JolokiaURL)
+	go func() {
+		if s.serverTLS != nil {
+			// Certificates come from TLSConfig.GetCertificate (reloaded
+			// when the files change), hence no file names here.
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	s.log.Info("ringside serving", "address", ln.Addr().String(), "tls", s.serverTLS != nil, "cassandra", s.cfg.Cassandra.CQLAddress, "jolokia", s.cfg.Cassandra.JolokiaURL)
 	var err error
 	select {
 	case <-ctx.Done():

@@ -18,6 +18,7 @@ Usage:
   ringside node stop|start|status [flags]  stop, start or show the local node through its sidecar
   ringside sim [flags]                     run a simulated Cassandra 4.1 cluster
   ringside sim ctl <command> ...           stop, kill, start, drain, slow, partition simulated nodes
+  ringside token --role ROLE ...           mint a JWT for testing (HS256 secret or RS/ES key)
   ringside version                         print the version
 
 Run 'ringside <command> -h' for the flags of a command.
@@ -38,6 +39,8 @@ func main() {
 		err = runNode(os.Args[2:], os.Stdout, os.Stderr)
 	case "demo":
 		err = runDemo(os.Args[2:])
+	case "token":
+		err = runToken(os.Args[2:], os.Stdout)
 	case "sim":
 		if len(os.Args) > 2 && os.Args[2] == "ctl" {
 			err = sim.RunCtl(os.Args[3:], os.Stdout)

@@ -66,6 +66,7 @@ func runDemo(args []string) error {
 	base := fs.String("address-base", "127.0.1.1", "first node address")
 	control := fs.String("control", "127.0.0.1:8642", "simulator control API address")
 	verbose := fs.Bool("v", false, "log what the simulator and sidecars do")
+	secure := fs.Bool("secure", false, "TLS for every sidecar, mutual TLS between sidecars, JWT bearer tokens; prints the CA file and a token per role")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -91,7 +92,7 @@ func runDemo(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	t0 := time.Now()
-	d, err := demo.Start(ctx, demo.Options{Sim: &scfg, Port: *port, Logger: log})
+	d, err := demo.Start(ctx, demo.Options{Sim: &scfg, Port: *port, Logger: log, Secure: *secure})
 	if err != nil {
 		return err
 	}
@@ -105,12 +106,33 @@ func runDemo(args []string) error {
 	}
 	tw.Flush()
 	first, other := d.Sidecars[0], d.Sidecars[len(d.Sidecars)-1]
-	fmt.Printf(`
+	if sec := d.Security; sec != nil {
+		fmt.Printf(`
+Secure: HTTPS with certificates from the cluster CA %[2]s, mutual TLS
+between sidecars, and JWT bearer tokens (HS256, secret in %[3]s):
+  export READ=%[4]s
+  export OPERATE=%[5]s
+  export ADMIN=%[6]s
+Try:
+  curl --cacert %[2]s %[1]s/v1/health/coordinator                 # health stays anonymous
+  curl --cacert %[2]s -H "Authorization: Bearer $READ" %[1]s/v1/settings
+  curl --cacert %[2]s -H "Authorization: Bearer $READ" -XPUT %[1]s/v1/settings -d '{"compaction_throughput_mb_per_sec": 12}'     # 403
+  curl --cacert %[2]s -H "Authorization: Bearer $OPERATE" -XPOST '%[1]s/v1/bulkcmd/setcompactionthroughput' -d '{"rate_in_mb": 12}'
+  ringside token --role operate --secret-file %[3]s              # mint more
+
+`, first.URL, sec.CAFile, sec.SecretFile, sec.Tokens["read"], sec.Tokens["operate"], sec.Tokens["admin"])
+		fmt.Printf("Node state (cassandra.yaml, data, pidfiles) is under %s.\nCtrl-C stops everything.\n", d.Cluster.Config().Dir)
+	} else {
+		fmt.Printf(`
 Try:
   curl -i %[1]s/v1/health/coordinator
   curl -i %[1]s/v1/health/replica
   curl -s %[1]s/v1/health/cluster
   curl -s %[1]s/metrics | grep ringside_
+  curl -s %[1]s/v1/settings?key=compaction_throughput
+  curl -s -XPUT %[1]s/v1/settings/ -d '{"compaction_throughput_mb_per_sec": 12}'
+  curl -s -XPOST %[1]s/v1/bulkcmd/setcompactionthroughput -d '{"rate_in_mb": 12}'
+  curl -s -XPOST '%[1]s/v1/bulkcmd/flush?dc=dc2'
   ringside sim ctl --control %[3]s kill %[2]s      # then ask the coordinator and cluster health again
   ringside sim ctl --control %[3]s start %[2]s
   ringside sim ctl --control %[3]s corrupt %[4]s   # replica health of that node turns unhealthy
@@ -121,6 +143,7 @@ Try:
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.
 `, first.URL, other.Node.Addr, *control, first.Node.Addr, d.Cluster.Config().Dir)
+	}
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil
