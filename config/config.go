@@ -111,8 +111,6 @@ type Lifecycle struct {
 type Bulk struct {
 	// NodeTimeout bounds one node's part of a synchronous fan-out.
 	NodeTimeout time.Duration `yaml:"node_timeout"`
-	// JobNodeTimeout bounds one node's part of an asynchronous job (cleanup).
-	JobNodeTimeout time.Duration `yaml:"job_node_timeout"`
 	// JobsKept is how many finished jobs GET /v1/jobs remembers.
 	JobsKept int `yaml:"jobs_kept"`
 }
@@ -184,9 +182,8 @@ func Default() *Config {
 			RestartBackoffMax: 5 * time.Minute,
 		},
 		Bulk: Bulk{
-			NodeTimeout:    60 * time.Second,
-			JobNodeTimeout: 12 * time.Hour,
-			JobsKept:       100,
+			NodeTimeout: 60 * time.Second,
+			JobsKept:    100,
 		},
 		Security: Security{
 			AnonymousHealth: true,

@@ -122,7 +122,6 @@ func (c *Config) Validate() error {
 
 	b := c.Bulk
 	v.positive("bulk.node_timeout", b.NodeTimeout)
-	v.positive("bulk.job_node_timeout", b.JobNodeTimeout)
 	if b.JobsKept < 1 {
 		v.errorf("bulk.jobs_kept", "%d: keep at least one finished job", b.JobsKept)
 	}

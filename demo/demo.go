@@ -18,6 +18,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
 	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/sidecar"
 	"github.com/ringside/ringside/sim"
 )
@@ -285,3 +286,6 @@ func networkTopologySystemKeyspaces(c *sim.Cluster) error {
 	}
 	return nil
 }
+
+// Targets is the nodes this sidecar knows (itself first).
+func (sc *Sidecar) Targets() []fanout.Target { return sc.sidecar.Targets() }

@@ -1,11 +1,14 @@
 package sidecar
 
 import (
-	"github.com/ringside/ringside/api"
 	"net"
 	"strings"
+	"time"
 
+	"github.com/ringside/ringside/api"
+	"github.com/ringside/ringside/bulk"
 	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/settings"
 )
 
 // Targets is every node of the latest snapshot, this one first: the
@@ -32,5 +35,18 @@ func host(endpoint string) string {
 	return strings.TrimSpace(endpoint)
 }
 
-// mounts are the settings and bulk command endpoints.
-func (s *Sidecar) mounts() []api.Mount { return nil }
+// mounts are the settings and bulk command endpoints, public and /v1/peer/.
+func (s *Sidecar) mounts() []api.Mount {
+	sh := settings.Handler(settings.NodeLocal(s.adapter), s, s.log.With("component", "settings"))
+	bh := bulk.Handler(bulk.Default(), bulk.AdapterNode(s.adapter), s, bulk.NewJobs(s.cfg.Bulk.JobsKept, time.Hour), s.log.With("component", "bulk"))
+	return []api.Mount{
+		{Prefix: "/v1/settings", Name: "settings", Handler: sh, Endpoints: []string{"GET /v1/settings", "PUT /v1/settings"}},
+		{Prefix: "/v1/settings/", Name: "settings", Handler: sh},
+		{Prefix: "/v1/peer/settings", Name: "peer_settings", Handler: sh},
+		{Prefix: "/v1/bulkcmd", Name: "bulkcmd", Handler: bh, Endpoints: []string{"GET /v1/bulkcmd", "POST /v1/bulkcmd/{cmd}"}},
+		{Prefix: "/v1/bulkcmd/", Name: "bulkcmd", Handler: bh},
+		{Prefix: "/v1/peer/bulkcmd/", Name: "peer_bulkcmd", Handler: bh},
+		{Prefix: "/v1/jobs", Name: "jobs", Handler: bh, Endpoints: []string{"GET /v1/jobs", "GET /v1/jobs/{id}"}},
+		{Prefix: "/v1/jobs/", Name: "jobs", Handler: bh},
+	}
+}

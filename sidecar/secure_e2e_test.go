@@ -6,18 +6,24 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ringside/ringside/auth"
 	"github.com/ringside/ringside/config"
 	"github.com/ringside/ringside/demo"
+	"github.com/ringside/ringside/node"
 	"github.com/ringside/ringside/sim"
 )
 
@@ -158,5 +164,164 @@ func TestSecureDemoRefusals(t *testing.T) {
 	}
 	if a := call(t, tlsClient(t, sec.CAFile, &intruder), "POST", peerURL, sec.Tokens["operate"], "{}"); a.code == 200 {
 		t.Errorf("peer endpoint with a certificate from another CA: %d %s", a.code, a.raw)
+	}
+}
+
+// jmxCompactionThroughput reads a node's CompactionThroughputMbPerSec
+// through its own Jolokia agent.
+func jmxCompactionThroughput(t *testing.T, sc *demo.Sidecar) int {
+	t.Helper()
+	j := &node.Jolokia{URL: sc.Config.Cassandra.JolokiaURL}
+	v, err := j.ReadAttr(context.Background(), "org.apache.cassandra.db:type=StorageService", "CompactionThroughputMbPerSec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(fmt.Sprint(v))
+	return n
+}
+
+func dataFiles(t *testing.T, sc *demo.Sidecar, ks string) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(sc.Node.DataDir(), ks, "*", "*-Data.db"))
+	return len(files)
+}
+
+// TestSecureClusterSettingsAndBulk is issue 6's proof, with TLS, mutual
+// TLS between sidecars and JWT switched on, on a 2-DC cluster.
+func TestSecureClusterSettingsAndBulk(t *testing.T) {
+	t.Parallel()
+	d := secureDemo(t, func(_ *sim.Node, c *config.Config) { c.Bulk.NodeTimeout = 2 * time.Second })
+	sec := d.Security
+	c := tlsClient(t, sec.CAFile, nil)
+	base := d.Sidecars[0].URL
+	operate, read := sec.Tokens["operate"], sec.Tokens["read"]
+	var endpoints []string
+	for _, sc := range d.Sidecars {
+		endpoints = append(endpoints, sc.Node.Endpoint())
+	}
+	sort.Strings(endpoints)
+	// Wait until the first sidecar knows every peer.
+	for deadline := time.Now().Add(10 * time.Second); len(d.Sidecars[0].Targets()) < len(d.Sidecars); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first sidecar knows %d nodes", len(d.Sidecars[0].Targets()))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// One call sets compaction throughput on every node; every node's JMX says so.
+	a := call(t, c, "POST", base+"/v1/bulkcmd/setcompactionthroughput", operate, `{"rate_in_mb": 17}`)
+	if a.code != 200 || fmt.Sprint(a.body["failure"]) != "[]" || a.body["command"] != "setcompactionthroughput" {
+		t.Fatalf("setcompactionthroughput: %d %s", a.code, a.raw)
+	}
+	var got []string
+	for _, e := range a.body["success"].([]any) {
+		got = append(got, e.(string))
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(endpoints, " ") {
+		t.Errorf("success %v, want every node %v", got, endpoints)
+	}
+	for _, sc := range d.Sidecars {
+		if v := jmxCompactionThroughput(t, sc); v != 17 {
+			t.Errorf("%s: CompactionThroughputMbPerSec %d after the bulk command", sc.Node.Addr, v)
+		}
+	}
+
+	// The same through PUT /v1/settings, cluster-wide, with the CEP's 4.0 key.
+	a = call(t, c, "PUT", base+"/v1/settings?scope=cluster", operate, `{"compaction_throughput_mb_per_sec": 23}`)
+	if a.code != 200 || fmt.Sprint(a.body["failure"]) != "[]" {
+		t.Fatalf("PUT settings on the cluster: %d %s", a.code, a.raw)
+	}
+	for _, sc := range d.Sidecars {
+		if v := jmxCompactionThroughput(t, sc); v != 23 {
+			t.Errorf("%s: CompactionThroughputMbPerSec %d after PUT /v1/settings", sc.Node.Addr, v)
+		}
+	}
+	a = call(t, c, "GET", base+"/v1/settings?scope=cluster&key=compaction_throughput", read, "")
+	if a.code != 200 || strings.Count(a.raw, `"compaction_throughput":"23MiB/s"`) != len(d.Sidecars) {
+		t.Errorf("GET settings from every node: %d %s", a.code, a.raw)
+	}
+
+	// An invalid request changes nothing on any node; a read token changes nothing.
+	for _, c2 := range []struct {
+		token, body string
+		code        int
+	}{
+		{operate, `{"compaction_throughput_mb_per_sec": 5, "concurrent_compactors": 0}`, 400},
+		{operate, `{"compaction_throughput_mb_per_sec": 5, "no_such_setting": 1}`, 400},
+		{operate, `{"compaction_throughput_mb_per_sec": "fast"}`, 400},
+		{read, `{"compaction_throughput_mb_per_sec": 5}`, 403},
+	} {
+		a := call(t, c, "PUT", base+"/v1/settings?scope=cluster", c2.token, c2.body)
+		if a.code != c2.code || a.body["error"] == nil {
+			t.Errorf("PUT %s: %d %s, want %d", c2.body, a.code, a.raw, c2.code)
+		}
+	}
+	if a := call(t, c, "POST", base+"/v1/bulkcmd/setcompactionthroughput", read, `{"rate_in_mb": 5}`); a.code != 403 {
+		t.Errorf("bulk command with a read token: %d %s", a.code, a.raw)
+	}
+	for _, sc := range d.Sidecars {
+		if v := jmxCompactionThroughput(t, sc); v != 23 {
+			t.Errorf("%s: CompactionThroughputMbPerSec %d after refused requests", sc.Node.Addr, v)
+		}
+	}
+
+	// A DC-scoped flush touches only that DC.
+	writeRows(t, d, "flushks")
+	a = call(t, c, "POST", base+"/v1/bulkcmd/flush?dc=dc2", operate, `{"keyspace": "flushks"}`)
+	if a.code != 200 || len(a.body["success"].([]any)) != 3 {
+		t.Fatalf("flush dc2: %d %s", a.code, a.raw)
+	}
+	for _, sc := range d.Sidecars {
+		n := dataFiles(t, sc, "flushks")
+		if (sc.Node.DC == "dc2") != (n > 0) {
+			t.Errorf("%s (%s): %d data files after flushing dc2", sc.Node.Addr, sc.Node.DC, n)
+		}
+	}
+
+	// A peer sidecar that is gone fails alone, within the node timeout.
+	gone := d.Sidecars[len(d.Sidecars)-1]
+	gone.Stop()
+	start := time.Now()
+	a = call(t, c, "POST", base+"/v1/bulkcmd/version", read, "{}")
+	if a.code != 403 {
+		t.Errorf("version with a read token: %d", a.code)
+	}
+	a = call(t, c, "POST", base+"/v1/bulkcmd/version", operate, "{}")
+	took := time.Since(start)
+	if a.code != 200 || fmt.Sprint(a.body["failure"]) != "["+gone.Node.Endpoint()+"]" || len(a.body["success"].([]any)) != len(d.Sidecars)-1 {
+		t.Errorf("version with a sidecar gone: %d %s", a.code, a.raw)
+	}
+	if took > 5*time.Second {
+		t.Errorf("took %v with one sidecar gone; the node timeout is 2s", took)
+	}
+}
+
+// writeRows creates ks (RF 3 in both DCs) and writes rows at ALL, so every
+// node has unflushed data in it.
+func writeRows(t *testing.T, d *demo.Demo, ks string) {
+	t.Helper()
+	n := d.Cluster.Nodes()[0]
+	cc := gocql.NewCluster(n.Addr.String())
+	cc.Port = d.Cluster.Config().NativePort
+	cc.DisableInitialHostLookup = true
+	cc.Timeout = 5 * time.Second
+	s, err := cc.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range []string{
+		"CREATE KEYSPACE " + ks + " WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 3}",
+		"CREATE TABLE " + ks + ".kv (k int PRIMARY KEY, v text)",
+	} {
+		if err := s.Query(q).Exec(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for i := 0; i < 20; i++ {
+		if err := s.Query("INSERT INTO "+ks+".kv (k, v) VALUES (?, ?)", i, "v").Consistency(gocql.All).Exec(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -2,8 +2,10 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,78 +20,320 @@ const (
 	storageProxyName   = "org.apache.cassandra.db:type=StorageProxy"
 )
 
-// defaultHotSettings are the runtime values of the hot settings the
-// simulator models, keyed by JMX attribute, at their 4.1 defaults
-// (testdata/cassandra-4.1.6/settings.txt).
-func defaultHotSettings() map[string]any {
-	return map[string]any{
-		"CompactionThroughputMbPerSec":      64,
-		"ConcurrentCompactors":              2,
-		"StreamThroughputMbitPerSec":        201, // 24MiB/s
-		"InterDCStreamThroughputMbitPerSec": 201,
-		"MaxHintWindow":                     10800000, // 3h in ms
-		"HintedHandoffEnabled":              true,
-	}
+// hotKind is the type of a hot setting's field in Cassandra 4.1's Config.
+type hotKind int
+
+const (
+	hotRate   hotKind = iota // DataRateSpec.LongBytesPerSecondBound
+	hotKiB                   // DataStorageSpec.IntKibibytesBound
+	hotMillis                // DurationSpec.IntMillisecondsBound / LongMillisecondsBound
+	hotInt                   // int
+	hotBool                  // boolean
+)
+
+// hotSetting is a Config field that JMX changes at runtime, under the
+// names system_views.settings lists it.
+type hotSetting struct {
+	key  string // the 4.1 name
+	old  string // the pre-4.1 name 4.1 still lists (@Replaces in Config.java), or ""
+	kind hotKind
+	// oldValue renders the old name's row: the reverse of the @Replaces
+	// converter (config/Converters.java).
+	oldValue func(spec) string
 }
 
-// hotSettingRows maps the runtime values onto system_views.settings names
-// (both the 4.1 names and the pre-4.1 ones Cassandra still lists).
+var (
+	// MEBIBYTES_PER_SECOND_DATA_RATE: toMebibytesPerSecondAsInt.
+	oldMiBPerSec = func(s spec) string { return fmt.Sprint(javaRound(s.mebibytesPerSecond())) }
+	// MEGABITS_TO_BYTES_PER_SECOND_DATA_RATE: toMegabitsPerSecondAsInt.
+	oldMegabits = func(s spec) string { return fmt.Sprint(javaRound(s.megabitsPerSecond())) }
+	// KIBIBYTES_DATASTORAGE: toKibibytes.
+	oldKiB = func(s spec) string { return fmt.Sprint(s.kibibytes()) }
+	// MILLIS_DURATION_INT / MILLIS_DURATION_LONG: toMilliseconds.
+	oldMillis = func(s spec) string { return fmt.Sprint(s.milliseconds()) }
+)
+
+// hotSettings are the settings the simulator lets JMX change, as in 4.1's
+// StorageService, StorageProxy and DatabaseDescriptor. Their defaults are
+// the captured node's (testdata/cassandra-4.1.6/settings.txt).
+var hotSettings = []hotSetting{
+	{"compaction_throughput", "compaction_throughput_mb_per_sec", hotRate, oldMiBPerSec},
+	{"stream_throughput_outbound", "stream_throughput_outbound_megabits_per_sec", hotRate, oldMegabits},
+	{"inter_dc_stream_throughput_outbound", "inter_dc_stream_throughput_outbound_megabits_per_sec", hotRate, oldMegabits},
+	{"entire_sstable_stream_throughput_outbound", "", hotRate, nil},
+	{"entire_sstable_inter_dc_stream_throughput_outbound", "", hotRate, nil},
+	{"concurrent_compactors", "", hotInt, nil},
+	{"hinted_handoff_enabled", "", hotBool, nil},
+	{"hinted_handoff_throttle", "hinted_handoff_throttle_in_kb", hotKiB, oldKiB},
+	{"max_hint_window", "max_hint_window_in_ms", hotMillis, oldMillis},
+	{"batch_size_warn_threshold", "batch_size_warn_threshold_in_kb", hotKiB, oldKiB},
+	{"batch_size_fail_threshold", "batch_size_fail_threshold_in_kb", hotKiB, oldKiB},
+	{"batchlog_replay_throttle", "batchlog_replay_throttle_in_kb", hotKiB, oldKiB},
+	{"tombstone_warn_threshold", "", hotInt, nil},
+	{"tombstone_failure_threshold", "", hotInt, nil},
+	{"transfer_hints_on_decommission", "", hotBool, nil},
+	{"incremental_backups", "", hotBool, nil},
+	{"native_transport_allow_older_protocols", "", hotBool, nil},
+	{"request_timeout", "request_timeout_in_ms", hotMillis, oldMillis},
+	{"read_request_timeout", "read_request_timeout_in_ms", hotMillis, oldMillis},
+	{"range_request_timeout", "range_request_timeout_in_ms", hotMillis, oldMillis},
+	{"write_request_timeout", "write_request_timeout_in_ms", hotMillis, oldMillis},
+	{"counter_write_request_timeout", "counter_write_request_timeout_in_ms", hotMillis, oldMillis},
+	{"cas_contention_timeout", "cas_contention_timeout_in_ms", hotMillis, oldMillis},
+	{"truncate_request_timeout", "truncate_request_timeout_in_ms", hotMillis, oldMillis},
+}
+
+// defaultHotSettings are the hot settings as a node starts with them,
+// keyed by 4.1 name: spec for values with units, int, or bool.
+func defaultHotSettings() map[string]any {
+	base := map[string]string{}
+	for _, s := range baseSettings {
+		base[s.name] = s.value
+	}
+	m := make(map[string]any, len(hotSettings))
+	for _, h := range hotSettings {
+		v := base[h.key]
+		switch h.kind {
+		case hotInt:
+			i, _ := strconv.Atoi(v)
+			m[h.key] = i
+		case hotBool:
+			m[h.key] = v == "true"
+		default:
+			m[h.key] = parseSpec(v)
+		}
+	}
+	return m
+}
+
+// hotSettingRows renders the runtime values as system_views.settings rows,
+// under the 4.1 names and the old ones Cassandra still lists.
 func (n *Node) hotSettingRows() map[string]string {
 	rt := n.rt
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	s := rt.settings
-	ct := toInt(s["CompactionThroughputMbPerSec"])
-	st := toInt(s["StreamThroughputMbitPerSec"])
-	it := toInt(s["InterDCStreamThroughputMbitPerSec"])
-	mhw := toInt(s["MaxHintWindow"])
-	return map[string]string{
-		"compaction_throughput":                                fmt.Sprintf("%dMiB/s", ct),
-		"compaction_throughput_mb_per_sec":                     fmt.Sprint(ct),
-		"concurrent_compactors":                                fmt.Sprint(toInt(s["ConcurrentCompactors"])),
-		"stream_throughput_outbound":                           mbitString(st),
-		"stream_throughput_outbound_megabits_per_sec":          fmt.Sprint(st),
-		"inter_dc_stream_throughput_outbound":                  mbitString(it),
-		"inter_dc_stream_throughput_outbound_megabits_per_sec": fmt.Sprint(it),
-		"max_hint_window":                                      msString(mhw),
-		"max_hint_window_in_ms":                                fmt.Sprint(mhw),
-		"hinted_handoff_enabled":                               fmt.Sprint(s["HintedHandoffEnabled"]),
+	out := make(map[string]string, 2*len(hotSettings))
+	for _, h := range hotSettings {
+		v := rt.settings[h.key]
+		out[h.key] = fmt.Sprint(v) // spec.String, strconv for int, Boolean.toString for bool
+		if s, ok := v.(spec); ok && h.old != "" {
+			out[h.old] = h.oldValue(s)
+		}
 	}
+	return out
 }
 
-// mbitString renders a megabits-per-second value as 4.1 reports the
-// setting: the 24MiB/s default shows as such, other values in megabits.
-func mbitString(v int) string {
-	if v == 201 {
-		return "24MiB/s"
+// Constructors of 4.1's bounded Config types, with their exceptions
+// (config/DataRateSpec.java, DataStorageSpec.java, DurationSpec.java).
+
+// newRate is new DataRateSpec.LongBytesPerSecondBound(q, unit) (q from an
+// int JMX argument, so the Long.MAX_VALUE bytes bound cannot be reached).
+func newRate(q int64, unit string) (spec, error) {
+	if q < 0 {
+		return spec{}, illegalArg("Invalid data rate: value must be non-negative")
 	}
-	return fmt.Sprintf("%dMbps", v)
+	return spec{q, unit}, nil
 }
 
-func msString(ms int) string {
-	switch {
-	case ms%3600000 == 0:
-		return fmt.Sprintf("%dh", ms/3600000)
-	case ms%60000 == 0:
-		return fmt.Sprintf("%dm", ms/60000)
-	case ms%1000 == 0:
-		return fmt.Sprintf("%ds", ms/1000)
+// megabitsRate is DataRateSpec.LongBytesPerSecondBound.megabitsPerSecondInBytesPerSecond.
+func megabitsRate(v int64) (spec, error) {
+	if v >= math.MaxInt32 {
+		return spec{}, illegalArg("Invalid data rate: %d megabits per second; stream_throughput_outbound and "+
+			"inter_dc_stream_throughput_outbound should be between 0 and %d in megabits per second", v, math.MaxInt32-1)
 	}
-	return fmt.Sprintf("%dms", ms)
+	return newRate(v*125000, "B/s")
 }
 
-func toInt(v any) int {
-	switch n := v.(type) {
-	case int:
-		return n
-	case int32:
-		return int(n)
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
+// newKiB is new DataStorageSpec.IntKibibytesBound(kibibytes).
+func newKiB(q int64) (spec, error) {
+	if q < 0 {
+		return spec{}, illegalArg("Invalid data storage: value must be non-negative")
 	}
-	return 0
+	if q >= math.MaxInt32 {
+		return spec{}, illegalArg("Invalid data storage: %d kibibytes. It shouldn't be more than %d in kibibytes", q, math.MaxInt32-1)
+	}
+	return spec{q, "KiB"}, nil
+}
+
+// newMillis is new DurationSpec.IntMillisecondsBound(ms) (bound
+// Integer.MAX_VALUE) or LongMillisecondsBound(ms) (Long.MAX_VALUE).
+func newMillis(q, bound int64) (spec, error) {
+	if q < 0 {
+		return spec{}, illegalArg("Invalid duration: value must be non-negative")
+	}
+	if q >= bound {
+		return spec{}, illegalArg("Invalid duration: %d milliseconds. It shouldn't be more than %d in milliseconds", q, bound-1)
+	}
+	return spec{q, "ms"}, nil
+}
+
+// hotStorageService attaches StorageService's hot-setting attributes and
+// operations, each validating as 4.1's StorageService.java and the
+// DatabaseDescriptor setter it calls do.
+func (n *Node) hotStorageService(ss *jolokia.MBean) {
+	rt := n.rt
+	specOf := func(key string) spec { s, _ := rt.get(key).(spec); return s }
+	store := func(key string) func(spec, error) error {
+		return func(s spec, err error) error {
+			if err == nil {
+				rt.set(key, s)
+			}
+			return err
+		}
+	}
+	num := func(v any) int64 { i, _ := jolokiaInt(v); return int64(i) }
+
+	// Setters without a getter are write-only attributes, which `list`
+	// shows as rw:false like read-only ones; Jolokia's write reads the old
+	// value first, so it cannot write them ("Write-only attribute: …").
+	for _, a := range []string{"HintedHandoffThrottleInKB", "EntireSSTableStreamThroughputMebibytesPerSec",
+		"EntireSSTableInterDCStreamThroughputMebibytesPerSec", "AutoOptimiseFullRepairStreams",
+		"AutoOptimiseIncRepairStreams", "AutoOptimisePreviewRepairStreams"} {
+		ss.Attribute(a).WriteOnly = true
+	}
+
+	ss.OnGet("CompactionThroughputMbPerSec", func() (any, error) {
+		return javaRound(specOf("compaction_throughput").mebibytesPerSecond()), nil
+	})
+	ss.OnSet("CompactionThroughputMbPerSec", func(v any) error {
+		if num(v) == math.MaxInt32 { // DatabaseDescriptor.setCompactionThroughputMebibytesPerSec
+			return illegalArg("compaction_throughput: %d is too large; it should be less than %d in MiB/s", num(v), math.MaxInt32)
+		}
+		return store("compaction_throughput")(newRate(num(v), "MiB/s"))
+	})
+	ss.OnGet("CompactionThroughtputMibPerSecAsDouble", func() (any, error) {
+		return specOf("compaction_throughput").mebibytesPerSecond(), nil
+	})
+	ss.OnGet("CompactionThroughtputBytesPerSec", func() (any, error) {
+		return int64(specOf("compaction_throughput").bytesPerSecond()), nil
+	})
+
+	for _, st := range []struct{ key, attr string }{
+		{"stream_throughput_outbound", "StreamThroughput"},
+		{"inter_dc_stream_throughput_outbound", "InterDCStreamThroughput"},
+	} {
+		mbit := func() (any, error) { return javaRound(specOf(st.key).megabitsPerSecond()), nil }
+		setMbit := func(v any) error { return store(st.key)(megabitsRate(num(v))) }
+		// The deprecated …MbPerSec pair is the megabit one (StorageService.java).
+		for _, a := range []string{st.attr + "MbitPerSec", st.attr + "MbPerSec"} {
+			ss.OnGet(a, mbit)
+			ss.OnSet(a, setMbit)
+		}
+		ss.OnGet(st.attr+"MbitPerSecAsDouble", func() (any, error) { return specOf(st.key).megabitsPerSecond(), nil })
+		ss.OnGet(st.attr+"MebibytesPerSec", func() (any, error) { return javaRound(specOf(st.key).mebibytesPerSecond()), nil })
+		ss.OnGet(st.attr+"MebibytesPerSecAsDouble", func() (any, error) { return specOf(st.key).mebibytesPerSecond(), nil })
+		ss.OnSet(st.attr+"MebibytesPerSec", func(v any) error {
+			// DatabaseDescriptor.set…ThroughputOutboundMebibytesPerSecAsInt.
+			if mbit := (spec{num(v), "MiB/s"}).megabitsPerSecond(); mbit >= math.MaxInt32 {
+				return illegalArg("%s: %d is too large; it should be less than %d in megabits/s", st.key, num(v), math.MaxInt32)
+			}
+			return store(st.key)(newRate(num(v), "MiB/s"))
+		})
+	}
+	for _, st := range []struct{ key, attr string }{
+		{"entire_sstable_stream_throughput_outbound", "EntireSSTableStreamThroughputMebibytesPerSec"},
+		{"entire_sstable_inter_dc_stream_throughput_outbound", "EntireSSTableInterDCStreamThroughputMebibytesPerSec"},
+	} {
+		ss.OnGet(st.attr+"AsDouble", func() (any, error) { return specOf(st.key).mebibytesPerSecond(), nil })
+		ss.OnSet(st.attr, func(v any) error {
+			if num(v) == math.MaxInt32 {
+				return illegalArg("%s: %d is too large; it should be less than %d in MiB/s", st.key, num(v), math.MaxInt32)
+			}
+			return store(st.key)(newRate(num(v), "MiB/s"))
+		})
+	}
+
+	ss.OnGet("ConcurrentCompactors", func() (any, error) { return rt.get("concurrent_compactors"), nil })
+	ss.OnSet("ConcurrentCompactors", func(v any) error {
+		if num(v) <= 0 { // StorageService.setConcurrentCompactors
+			return illegalArg("Number of concurrent compactors should be greater than 0.")
+		}
+		rt.set("concurrent_compactors", int(num(v)))
+		return nil
+	})
+
+	kib := func(attr, key string) {
+		ss.OnGet(attr, func() (any, error) { return specOf(key).kibibytes(), nil })
+		ss.OnSet(attr, func(v any) error { return store(key)(newKiB(num(v))) })
+	}
+	kib("BatchSizeWarnThreshold", "batch_size_warn_threshold")
+	kib("BatchSizeFailureThreshold", "batch_size_fail_threshold")
+	kib("BatchlogReplayThrottleInKB", "batchlog_replay_throttle")
+	ss.OnSet("HintedHandoffThrottleInKB", func(v any) error { return store("hinted_handoff_throttle")(newKiB(num(v))) })
+
+	for _, t := range []struct{ attr, key string }{
+		{"RpcTimeout", "request_timeout"},
+		{"ReadRpcTimeout", "read_request_timeout"},
+		{"RangeRpcTimeout", "range_request_timeout"},
+		{"WriteRpcTimeout", "write_request_timeout"},
+		{"CounterWriteRpcTimeout", "counter_write_request_timeout"},
+		{"CasContentionTimeout", "cas_contention_timeout"},
+		{"TruncateRpcTimeout", "truncate_request_timeout"},
+	} {
+		ss.OnGet(t.attr, func() (any, error) { return specOf(t.key).milliseconds(), nil })
+		ss.OnSet(t.attr, func(v any) error { return store(t.key)(newMillis(num(v), math.MaxInt64)) })
+	}
+
+	plain := func(attr, key string) {
+		ss.OnGet(attr, func() (any, error) { return rt.get(key), nil })
+		ss.OnSet(attr, func(v any) error {
+			if b, ok := v.(bool); ok {
+				rt.set(key, b)
+			} else {
+				rt.set(key, int(num(v)))
+			}
+			return nil
+		})
+	}
+	// No range checks in 4.1 (DatabaseDescriptor.setTombstone…Threshold).
+	plain("TombstoneWarnThreshold", "tombstone_warn_threshold")
+	plain("TombstoneFailureThreshold", "tombstone_failure_threshold")
+	plain("TransferHintsOnDecommission", "transfer_hints_on_decommission")
+	plain("IncrementalBackupsEnabled", "incremental_backups")
+
+	// DatabaseDescriptor.setNativeTransportAllowOlderProtocols; no getter.
+	ss.OnCall("enableNativeTransportOldProtocolVersions()", func([]any) (any, error) {
+		rt.set("native_transport_allow_older_protocols", true)
+		return nil, nil
+	})
+	ss.OnCall("disableNativeTransportOldProtocolVersions()", func([]any) (any, error) {
+		rt.set("native_transport_allow_older_protocols", false)
+		return nil, nil
+	})
+}
+
+// hotStorageProxy attaches StorageProxy's hint settings (StorageProxy.java, 4.1).
+func (n *Node) hotStorageProxy(sp *jolokia.MBean) {
+	rt := n.rt
+	sp.OnGet("MaxHintWindow", func() (any, error) {
+		s, _ := rt.get("max_hint_window").(spec)
+		return int(min(s.milliseconds(), math.MaxInt32)), nil
+	})
+	sp.OnSet("MaxHintWindow", func(v any) error {
+		i, _ := jolokiaInt(v)
+		s, err := newMillis(int64(i), math.MaxInt32) // DatabaseDescriptor.setMaxHintWindow
+		if err == nil {
+			rt.set("max_hint_window", s)
+		}
+		return err
+	})
+	sp.OnGet("HintedHandoffEnabled", func() (any, error) { return rt.get("hinted_handoff_enabled"), nil })
+	sp.OnSet("HintedHandoffEnabled", func(v any) error {
+		b, _ := v.(bool)
+		if b { // StorageService.checkServiceAllowedToStart("hinted handoff")
+			n.c.mu.Lock()
+			mode := n.mode
+			n.c.mu.Unlock()
+			switch mode {
+			case "DRAINING":
+				return &jolokia.Exception{Class: "java.lang.IllegalStateException", Message: "Unable to start hinted handoff because the node is draining."}
+			case "DRAINED":
+				return &jolokia.Exception{Class: "java.lang.IllegalStateException", Message: "Unable to start hinted handoff because the node was drained."}
+			}
+		}
+		rt.set("hinted_handoff_enabled", b)
+		return nil
+	})
 }
 
 func illegalArg(f string, a ...any) error {
@@ -218,34 +462,7 @@ func (n *Node) mbeans() *jolokia.Registry {
 		}
 		return m
 	})
-	hot := func(name string, min int) {
-		if a := ss.Attribute(name); a != nil {
-			a.Get = func() (any, error) { return n.rt.get(name), nil }
-			a.Set = func(v any) error {
-				i, ok := jolokiaInt(v)
-				if !ok || i < min {
-					return illegalArg("%s must be an integer >= %d, not %v", name, min, v)
-				}
-				n.rt.set(name, i)
-				return nil
-			}
-		}
-	}
-	hot("CompactionThroughputMbPerSec", 0)
-	hot("StreamThroughputMbitPerSec", 0)
-	hot("InterDCStreamThroughputMbitPerSec", 0)
-	if a := ss.Attribute("ConcurrentCompactors"); a != nil {
-		a.Get = func() (any, error) { return n.rt.get("ConcurrentCompactors"), nil }
-		a.Set = func(v any) error {
-			i, ok := jolokiaInt(v)
-			if !ok || i <= 0 {
-				// StorageService.setConcurrentCompactors.
-				return illegalArg("Number of concurrent compactors should be greater than 0.")
-			}
-			n.rt.set("ConcurrentCompactors", i)
-			return nil
-		}
-	}
+	n.hotStorageService(ss)
 
 	op := func(sig string, call func(args []any) (any, error)) {
 		if o := ss.Operation(sig); o != nil {
@@ -340,34 +557,13 @@ func (n *Node) mbeans() *jolokia.Registry {
 	reg.Register(ss)
 
 	sp := jolokia.StorageProxy()
-	if a := sp.Attribute("MaxHintWindow"); a != nil {
-		a.Get = func() (any, error) { return n.rt.get("MaxHintWindow"), nil }
-		a.Set = func(v any) error {
-			i, ok := jolokiaInt(v)
-			if !ok || i < 0 {
-				return illegalArg("MaxHintWindow must be a non-negative integer (ms), not %v", v)
-			}
-			n.rt.set("MaxHintWindow", i)
-			return nil
-		}
-	}
-	if a := sp.Attribute("HintedHandoffEnabled"); a != nil {
-		a.Get = func() (any, error) { return n.rt.get("HintedHandoffEnabled"), nil }
-		a.Set = func(v any) error {
-			b, ok := v.(bool)
-			if !ok {
-				return illegalArg("HintedHandoffEnabled must be a boolean, not %v", v)
-			}
-			n.rt.set("HintedHandoffEnabled", b)
-			return nil
-		}
-	}
+	n.hotStorageProxy(sp)
 	reg.Register(sp)
 
 	cm := jolokia.CompactionManager()
 	// CoreCompactorThreads is concurrent_compactors (CompactionManager.setCoreCompactorThreads).
 	if a := cm.Attribute("CoreCompactorThreads"); a != nil {
-		a.Get = func() (any, error) { return n.rt.get("ConcurrentCompactors"), nil }
+		a.Get = func() (any, error) { return n.rt.get("concurrent_compactors"), nil }
 	}
 	reg.Register(cm)
 	es := jolokia.EndpointSnitchInfo()

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -13,7 +16,7 @@ type nodeRuntime struct {
 
 	mu       sync.Mutex
 	prepared map[string]*prepared
-	// Hot settings, in the units of their JMX attributes.
+	// Hot settings by 4.1 Config name (see hotSettings): spec, int or bool.
 	settings map[string]any
 	// tasks are running compactions/cleanups for system_views.sstable_tasks.
 	tasks     map[string]*sstableTask
@@ -61,4 +64,129 @@ func (r *nodeRuntime) set(k string, v any) any {
 	old := r.settings[k]
 	r.settings[k] = v
 	return old
+}
+
+// spec is a Cassandra 4.1 Config value with a unit (DataRateSpec,
+// DataStorageSpec, DurationSpec): a non-negative quantity and the unit
+// symbol it is printed with, as system_views.settings shows it
+// ("64MiB/s", "25000000B/s", "5KiB", "3h", "7200000ms").
+type spec struct {
+	q    int64
+	unit string
+}
+
+func (s spec) String() string { return fmt.Sprintf("%d%s", s.q, s.unit) }
+
+// parseSpec reads a captured settings value such as "64MiB/s" or "3h".
+func parseSpec(v string) spec {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	q, _ := strconv.ParseInt(v[:i], 10, 64)
+	return spec{q, v[i:]}
+}
+
+// javaRound is Ints.saturatedCast(Math.round(d)), as DataRateSpec's
+// to…AsInt methods compute it.
+func javaRound(d float64) int {
+	r := math.Floor(d + 0.5)
+	switch {
+	case math.IsNaN(d):
+		return 0
+	case r >= math.MaxInt32:
+		return math.MaxInt32
+	case r <= math.MinInt32:
+		return math.MinInt32
+	}
+	return int(r)
+}
+
+// The DataRateSpec.DataRateUnit conversions of 4.1 (config/DataRateSpec.java),
+// including its odd KiB/s → megabits factor (d / 122.0).
+const maxDouble = float64(math.MaxInt64)
+
+func (s spec) bytesPerSecond() float64 {
+	d := float64(s.q)
+	switch s.unit {
+	case "KiB/s":
+		return satMul(d, 1024)
+	case "MiB/s":
+		return satMul(d, 1024*1024)
+	}
+	return d
+}
+
+func (s spec) mebibytesPerSecond() float64 {
+	d := float64(s.q)
+	switch s.unit {
+	case "B/s":
+		return d / (1024 * 1024)
+	case "KiB/s":
+		return d / 1024
+	}
+	return d
+}
+
+func (s spec) megabitsPerSecond() float64 {
+	d := float64(s.q)
+	switch s.unit {
+	case "B/s":
+		return d / 125000
+	case "KiB/s":
+		return d / 122.0
+	}
+	return satMul(d, 8.388608)
+}
+
+func satMul(d, m float64) float64 {
+	if d > maxDouble/m {
+		return maxDouble
+	}
+	return d * m
+}
+
+// kibibytes is DataStorageSpec.IntKibibytesBound.toKibibytes().
+func (s spec) kibibytes() int {
+	var k int64
+	switch s.unit {
+	case "B":
+		k = s.q / 1024
+	case "KiB":
+		k = s.q
+	case "MiB":
+		k = satMulInt(s.q, 1024)
+	case "GiB":
+		k = satMulInt(s.q, 1024*1024)
+	}
+	return int(min(k, math.MaxInt32))
+}
+
+// milliseconds is DurationSpec's toMilliseconds() (TimeUnit.toMillis,
+// which saturates).
+func (s spec) milliseconds() int64 {
+	switch s.unit {
+	case "ns":
+		return s.q / 1e6
+	case "us", "µs":
+		return s.q / 1e3
+	case "ms":
+		return s.q
+	case "s":
+		return satMulInt(s.q, 1e3)
+	case "m":
+		return satMulInt(s.q, 60e3)
+	case "h":
+		return satMulInt(s.q, 3600e3)
+	case "d":
+		return satMulInt(s.q, 86400e3)
+	}
+	return 0
+}
+
+func satMulInt(a, b int64) int64 {
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
 }

@@ -1,0 +1,371 @@
+package bulk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringside/ringside/fanout"
+)
+
+// LongTimeout is the per-node timeout of asynchronous commands (jobs):
+// flush, cleanup and drain hold their JMX call until the work is done,
+// and a cleanup of a large node takes hours. A synchronous command keeps
+// the fan-out client's per-node timeout (bulk.node_timeout), which a long
+// command can outlast: it then keeps running on the node, and its
+// failure says so.
+const LongTimeout = 24 * time.Hour
+
+// maxBody bounds a request body; parameters are small.
+const maxBody = 1 << 20
+
+// Answer is the answer to POST /v1/bulkcmd/{cmd}: CEP-1's command, params
+// (normalized: defaults filled in), success and failure (node endpoints,
+// address:storage_port), plus every node's result.
+type Answer struct {
+	Command string          `json:"command"`
+	Params  Params          `json:"params"`
+	Success []string        `json:"success"`
+	Failure []string        `json:"failure"`
+	Nodes   []fanout.Result `json:"nodes"`
+}
+
+// Accepted is the 202 answer of an asynchronous command.
+type Accepted struct {
+	JobID    string `json:"job_id"`
+	Location string `json:"location"`
+}
+
+// CommandInfo describes one command in GET /v1/bulkcmd.
+type CommandInfo struct {
+	Name   string  `json:"name"`
+	Help   string  `json:"help"`
+	Long   bool    `json:"long"`
+	Params []Param `json:"params"`
+}
+
+// Handler serves the bulk command API:
+//
+//	GET  /v1/bulkcmd              the commands and their parameters
+//	POST /v1/bulkcmd/{cmd}        run on the selected nodes (?scope, dc, rack, hosts; ?async=true)
+//	POST /v1/peer/bulkcmd/{cmd}   run on this node only (what the fan-out calls)
+//	GET  /v1/jobs                 recent asynchronous commands, newest first
+//	GET  /v1/jobs/{id}            one of them, with per-node progress
+//
+// n is this sidecar's node, c its view of the cluster. jobs nil: a
+// NewJobs(0, 0) of its own. Every answer is JSON.
+func Handler(reg *Registry, n Node, c fanout.Cluster, jobs *Jobs, log *slog.Logger) http.Handler {
+	if jobs == nil {
+		jobs = NewJobs(0, 0)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &handler{reg: reg, n: n, c: c, jobs: jobs, log: log}
+}
+
+type handler struct {
+	reg  *Registry
+	n    Node
+	c    fanout.Cluster
+	jobs *Jobs
+	log  *slog.Logger
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/v1/bulkcmd" || p == "/v1/bulkcmd/":
+		if allow(w, r, http.MethodGet) {
+			h.list(w)
+		}
+	case strings.HasPrefix(p, "/v1/bulkcmd/"):
+		if allow(w, r, http.MethodPost) {
+			h.run(w, r, strings.TrimPrefix(p, "/v1/bulkcmd/"))
+		}
+	case strings.HasPrefix(p, "/v1/peer/bulkcmd/"):
+		if allow(w, r, http.MethodPost) {
+			h.peer(w, r, strings.TrimPrefix(p, "/v1/peer/bulkcmd/"))
+		}
+	case p == "/v1/jobs" || p == "/v1/jobs/":
+		if allow(w, r, http.MethodGet) {
+			writeJSON(w, http.StatusOK, map[string]any{"jobs": h.jobs.List()})
+		}
+	case strings.HasPrefix(p, "/v1/jobs/"):
+		if allow(w, r, http.MethodGet) {
+			id := strings.TrimPrefix(p, "/v1/jobs/")
+			v, ok := h.jobs.Get(id)
+			if !ok {
+				writeError(w, http.StatusNotFound, fmt.Sprintf("no job %q (jobs are kept in memory: finished ones for a while, none across a sidecar restart)", clip(id)))
+				return
+			}
+			writeJSON(w, http.StatusOK, v)
+		}
+	default:
+		writeError(w, http.StatusNotFound, "not found")
+	}
+}
+
+// allow answers 405 with Allow unless the method is want (GET also
+// allows HEAD).
+func allow(w http.ResponseWriter, r *http.Request, want string) bool {
+	if r.Method == want || want == http.MethodGet && r.Method == http.MethodHead {
+		return true
+	}
+	allowed := want
+	if want == http.MethodGet {
+		allowed = "GET, HEAD"
+	}
+	w.Header().Set("Allow", allowed)
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", clip(r.Method), want))
+	return false
+}
+
+func (h *handler) list(w http.ResponseWriter) {
+	cmds := h.reg.Commands()
+	out := make([]CommandInfo, len(cmds))
+	for i, c := range cmds {
+		out[i] = CommandInfo{Name: c.Name, Help: c.Help, Long: c.Long, Params: c.Params}
+		if out[i].Params == nil {
+			out[i].Params = []Param{}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"commands": out})
+}
+
+// runQuery are the query parameters of POST /v1/bulkcmd/{cmd}.
+var runQuery = map[string]bool{"scope": true, "dc": true, "rack": true, "hosts": true, "async": true}
+
+// run is POST /v1/bulkcmd/{cmd}. Everything is checked (command, query,
+// parameters, targets) before anything is sent to any node, so a 4xx
+// answer means the command ran nowhere. The answer is 200 when at least
+// one node succeeded — failure then lists the others — and 502 when every
+// node failed.
+func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
+	cmd, ok := h.reg.Lookup(name)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]any{
+			"error":    fmt.Sprintf("unknown command %q", clip(name)),
+			"commands": h.reg.Names(),
+		})
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed query: "+err.Error())
+		return
+	}
+	var unknown []string
+	for k := range q {
+		if !runQuery[k] {
+			unknown = append(unknown, clip(k))
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		writeError(w, http.StatusBadRequest, "unknown query parameter(s) "+strings.Join(unknown, ", ")+"; use scope, dc, rack, hosts, async")
+		return
+	}
+	async := false
+	if vs, ok := q["async"]; ok {
+		if len(vs) != 1 {
+			writeError(w, http.StatusBadRequest, "async is given more than once")
+			return
+		}
+		if async, err = strconv.ParseBool(vs[0]); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("async=%q: use true or false", clip(vs[0])))
+			return
+		}
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	params, err := cmd.Decode(body)
+	if err != nil {
+		writeParamError(w, err)
+		return
+	}
+	sel, err := fanout.ParseSelector(q, "cluster")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	all := h.c.Targets()
+	if len(all) == 0 {
+		writeError(w, http.StatusServiceUnavailable, "the nodes of the cluster are not known yet (first refresh pending)")
+		return
+	}
+	targets, err := sel.Select(all)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(targets) == 0 {
+		writeError(w, http.StatusBadRequest, "no node matches the selection")
+		return
+	}
+	norm, err := json.Marshal(params)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	req := fanout.Request{
+		Method: http.MethodPost,
+		Path:   "/v1/peer/bulkcmd/" + cmd.Name,
+		Body:   norm,
+		Header: forwardHeader(r),
+		Local:  func(ctx context.Context) (any, error) { return cmd.Run(ctx, h.n, params) },
+	}
+	client := h.client(async)
+
+	if async {
+		j, err := h.jobs.start(cmd.Name, params, targets)
+		if err != nil {
+			writeError(w, http.StatusTooManyRequests, err.Error())
+			return
+		}
+		req.OnResult = func(res fanout.Result) { h.jobs.record(j, res) }
+		// The job outlives the request that started it.
+		ctx := context.WithoutCancel(r.Context())
+		go func() {
+			results := client.Do(ctx, targets, req)
+			h.jobs.finish(j, results)
+			a := answer(cmd.Name, params, results)
+			h.log.Info("bulk command job done", "job", j.id, "command", cmd.Name, "nodes", len(targets), "failed", len(a.Failure))
+		}()
+		h.log.Info("bulk command job started", "job", j.id, "command", cmd.Name, "nodes", len(targets))
+		loc := jobLocation(j.id)
+		w.Header().Set("Location", loc)
+		writeJSON(w, http.StatusAccepted, Accepted{JobID: j.id, Location: loc})
+		return
+	}
+
+	results := client.Do(r.Context(), targets, req)
+	if cmd.Long {
+		for i := range results {
+			if e := results[i].Error; strings.Contains(e, "did not answer within") || strings.Contains(e, "deadline exceeded") {
+				results[i].Error = e + " (the command may still be running on the node; run long commands with ?async=true)"
+			}
+		}
+	}
+	a := answer(cmd.Name, params, results)
+	status := http.StatusOK
+	if len(a.Success) == 0 {
+		status = http.StatusBadGateway
+	}
+	h.log.Info("bulk command", "command", cmd.Name, "nodes", len(targets), "failed", len(a.Failure))
+	writeJSON(w, status, a)
+}
+
+// client is the fan-out client, with LongTimeout per node for jobs.
+func (h *handler) client(async bool) *fanout.Client {
+	c := h.c.Fanout()
+	if c == nil {
+		c = &fanout.Client{}
+	}
+	if async && c.Timeout < LongTimeout {
+		lc := *c
+		lc.Timeout = LongTimeout
+		return &lc
+	}
+	return c
+}
+
+// forwardHeader is what the peers need of the caller's request: its
+// credentials, so that each peer sidecar authorizes the caller itself.
+func forwardHeader(r *http.Request) http.Header {
+	h := http.Header{}
+	if v := r.Header.Values("Authorization"); len(v) > 0 {
+		h["Authorization"] = v
+	}
+	return h
+}
+
+func answer(name string, p Params, results []fanout.Result) Answer {
+	a := Answer{Command: name, Params: p, Success: []string{}, Failure: []string{}, Nodes: results}
+	for _, r := range results {
+		if r.Success {
+			a.Success = append(a.Success, r.Endpoint)
+		} else {
+			a.Failure = append(a.Failure, r.Endpoint)
+		}
+	}
+	return a
+}
+
+// peer is POST /v1/peer/bulkcmd/{cmd}: the command on this node only,
+// answered as fanout.WritePeerAnswer does. Parameters are checked again:
+// a peer may run another version of ringside.
+func (h *handler) peer(w http.ResponseWriter, r *http.Request, name string) {
+	cmd, ok := h.reg.Lookup(name)
+	if !ok {
+		fanout.WritePeerAnswer(w, nil, fmt.Errorf("unknown command %q on this sidecar (it has %s)", clip(name), strings.Join(h.reg.Names(), ", ")), http.StatusNotFound)
+		return
+	}
+	if r.URL.RawQuery != "" {
+		fanout.WritePeerAnswer(w, nil, errors.New("no query parameters are taken"), http.StatusBadRequest)
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	params, err := cmd.Decode(body)
+	if err != nil {
+		fanout.WritePeerAnswer(w, nil, err, http.StatusBadRequest)
+		return
+	}
+	v, err := cmd.Run(r.Context(), h.n, params)
+	if err != nil {
+		h.log.Warn("bulk command failed on this node", "command", cmd.Name, "err", err)
+	}
+	fanout.WritePeerAnswer(w, v, err, http.StatusInternalServerError)
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+		} else {
+			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+func writeParamError(w http.ResponseWriter, err error) {
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": pe.Error(), "problems": pe.Problems})
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
