@@ -274,8 +274,8 @@ const maxPeerAnswer = 4 << 20
 // peerAnswer is what a /v1/peer/… endpoint returns: {"value": …} on
 // success, {"error": …} otherwise.
 type peerAnswer struct {
-	Value json.RawMessage `json:"value"`
-	Error string          `json:"error"`
+	Value json.RawMessage `json:"value,omitempty"`
+	Error string          `json:"error,omitempty"`
 }
 
 func (c *Client) remote(ctx context.Context, t Target, req Request) Result {

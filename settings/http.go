@@ -181,7 +181,7 @@ type nodeResult struct {
 }
 
 func (h *handler) fanout(w http.ResponseWriter, r *http.Request, sel fanout.Selector, req fanout.Request) {
-	if h.c == nil {
+	if h.c == nil || h.c.Fanout() == nil {
 		writeError(w, http.StatusServiceUnavailable, errors.New("this sidecar has no cluster view: use scope=local"))
 		return
 	}

@@ -430,7 +430,7 @@ func genThreadPools(x *execCtx, _ *schema.Table) []map[string]any {
 		switch p.name {
 		case "CompactionExecutor":
 			r["active_tasks"] = active
-			if v, ok := rt.settings["CoreCompactorThreads"].(int); ok {
+			if v, ok := rt.settings["concurrent_compactors"].(int); ok {
 				r["active_tasks_limit"] = int32(v)
 			}
 		case "Native-Transport-Requests":
