@@ -110,8 +110,9 @@ func (c *testCluster) Targets() []fanout.Target { return c.targets }
 func (c *testCluster) Fanout() *fanout.Client   { return c.client }
 
 type bulkCluster struct {
-	sim   *sim.Cluster
-	nodes []*sidecar
+	client *fanout.Client // shared by every node's handler
+	sim    *sim.Cluster
+	nodes  []*sidecar
 }
 
 // startBulkCluster starts a simulated cluster and a sidecar per node;
@@ -138,7 +139,11 @@ func startBulkCluster(t testing.TB, topology string, withDir bool, timeout time.
 			DC: n.DC, Rack: n.Rack, URL: s.srv.URL,
 		})
 	}
-	client := &fanout.Client{Timeout: timeout}
+	// As the sidecar configures it (sidecar/security.go; peers.concurrency 64).
+	tr := &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &fanout.Client{HTTP: &http.Client{Transport: tr}, Concurrency: 64, Timeout: timeout}
+	bc.client = client
 	for i, s := range bc.nodes {
 		targets := slices.Clone(base)
 		targets[i].Self = true

@@ -16,6 +16,8 @@ Usage:
   ringside demo [flags]                    run a simulated 2-DC cluster with a sidecar beside every node
   ringside serve [--config FILE]           run the sidecar beside a Cassandra node
   ringside node stop|start|status [flags]  stop, start or show the local node through its sidecar
+  ringside settings get|set KEY[=VAL]...   read or change runtime settings, on one node or many
+  ringside bulk list|CMD [NAME=VALUE ...]  run a bulk command (flush, cleanup, ...) on many nodes
   ringside sim [flags]                     run a simulated Cassandra 4.1 cluster
   ringside sim ctl <command> ...           stop, kill, start, drain, slow, partition simulated nodes
   ringside token --role ROLE ...           mint a JWT for testing (HS256 secret or RS/ES key)
@@ -37,6 +39,10 @@ func main() {
 		err = runServe(os.Args[2:])
 	case "node":
 		err = runNode(os.Args[2:], os.Stdout, os.Stderr)
+	case "settings":
+		err = runSettings(os.Args[2:], os.Stdout, os.Stderr)
+	case "bulk":
+		err = runBulk(os.Args[2:], os.Stdout, os.Stderr)
 	case "demo":
 		err = runDemo(os.Args[2:])
 	case "token":

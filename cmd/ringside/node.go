@@ -23,11 +23,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ringside/ringside/config"
 	"github.com/ringside/ringside/lifecycle"
 )
 
-const nodeUsage = `Usage: ringside node status|stop|start [--block] [--url URL] [--config FILE] [--json] [--poll DURATION]
+const nodeUsage = `Usage: ringside node status|stop|start [--block] [--url URL | --config FILE] [--token-file FILE] [--cacert FILE] [--json] [--poll DURATION]
 
 Stop, start or show the local Cassandra node through its sidecar (which
 must be running: ringside serve).
@@ -59,16 +58,14 @@ const nodeUnreachableLimit = 30 * time.Second
 
 // nodeCmd is one run of `ringside node`.
 type nodeCmd struct {
-	sub      string // status, stop or start
-	block    bool
-	json     bool
-	poll     time.Duration
-	base     string // the sidecar's base URL, no trailing slash
-	addrArgs string // the --url or --config given, to repeat in hints
+	sub   string // status, stop or start
+	block bool
+	json  bool
+	poll  time.Duration
+	*apiClient
 
 	stdout, stderr io.Writer
 	tty            bool // stderr is a terminal: redraw the progress line
-	client         *http.Client
 	now            func() time.Time
 }
 
@@ -94,26 +91,17 @@ func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
 		fs.PrintDefaults()
 	}
 	block := fs.Bool("block", false, "stop, start: follow the transition until it ends, showing each step")
-	rawURL := fs.String("url", "", "the sidecar's base URL (default: from --config's listen_address, else "+defaultNodeURL+"); it must be a loopback address of this host")
-	cfgPath := fs.String("config", "", "the sidecar's ringside.yaml, to find its listen_address")
-	asJSON := fs.Bool("json", false, "print the sidecar's JSON answer instead of a table")
+	var cf clientFlags
+	cf.register(fs, "; it must be a loopback address of this host")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often --block polls the status")
 
 	// Flags may come before and after the subcommand.
-	var pos []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, nil
-			}
-			return nil, &exitError{code: 2} // flag printed the error and the usage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, help, err := parseInterspersed(fs, args)
+	if help {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &exitError{code: 2} // flag printed the error and the usage
 	}
 	usageErr := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "ringside node: "+format+"\n\n", a...)
@@ -126,7 +114,7 @@ func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
 	case len(pos) > 1:
 		return nil, usageErr("unexpected argument %q", pos[1])
 	}
-	c := &nodeCmd{sub: pos[0], block: *block, json: *asJSON, poll: *poll, stdout: stdout, stderr: stderr, now: time.Now}
+	c := &nodeCmd{sub: pos[0], block: *block, json: cf.json, poll: *poll, stdout: stdout, stderr: stderr, now: time.Now}
 	switch c.sub {
 	case "status":
 		if c.block {
@@ -139,29 +127,12 @@ func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
 	if c.poll <= 0 {
 		return nil, usageErr("--poll %s must be positive", c.poll)
 	}
-	var err error
-	switch {
-	case *rawURL != "":
-		if c.base, err = normalizeNodeURL(*rawURL); err != nil {
-			return nil, usageErr("--url: %v", err)
+	if c.apiClient, err = cf.client(env, stderr); err != nil {
+		if fe := (*flagError)(nil); errors.As(err, &fe) {
+			return nil, usageErr("%v", fe)
 		}
-		c.addrArgs = " --url " + *rawURL
-	case *cfgPath != "":
-		cfg, err := config.Load(*cfgPath, env)
-		if err != nil {
-			return nil, &exitError{code: 1, err: fmt.Errorf("%v\n(--config is read only for the sidecar's listen_address; --url gives the address directly)", err)}
-		}
-		if c.base, err = listenURL(cfg.ListenAddress); err != nil {
-			return nil, &exitError{code: 1, err: err}
-		}
-		c.addrArgs = " --config " + *cfgPath
-	default:
-		c.base = defaultNodeURL
+		return nil, err
 	}
-	c.client = &http.Client{Transport: &http.Transport{
-		Proxy:       nil, // the sidecar is on this host: never through a proxy
-		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-	}}
 	return c, nil
 }
 
@@ -281,45 +252,19 @@ type nodeStatusView struct {
 	LastRaw json.RawMessage `json:"-"`
 }
 
-// nodeAnswer is one HTTP answer.
-type nodeAnswer struct {
-	code int
-	body []byte
-	url  string
-}
-
-func (c *nodeCmd) do(ctx context.Context, method, path string) (*nodeAnswer, error) {
-	u := c.base + path
-	if method == http.MethodGet {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-	}
+func (c *nodeCmd) do(ctx context.Context, method, path string) (*apiAnswer, error) {
 	// No timeout on POST: without block, start answers once the start
 	// command has run (bounded by the sidecar's lifecycle.start_timeout).
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
-	if err != nil {
-		return nil, &exitError{code: 1, err: err}
+	timeout := time.Duration(0)
+	if method == http.MethodGet {
+		timeout = 30 * time.Second
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, &exitError{code: 1, err: fmt.Errorf("cannot reach the sidecar at %s: %v (is `ringside serve` running? if it listens elsewhere, give --url or --config)", c.base, err)}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("reading the answer of %s %s: %v", method, u, err)}
-	}
-	return &nodeAnswer{code: resp.StatusCode, body: body, url: method + " " + u}, nil
+	return c.call(ctx, method, path, nil, timeout)
 }
 
 // fail turns an answer that is not a lifecycle view into the error to exit
 // with; with --json the sidecar's JSON goes to stdout first.
-func (c *nodeCmd) fail(a *nodeAnswer) error {
+func (c *nodeCmd) fail(a *apiAnswer) error {
 	var e struct {
 		Error string          `json:"error"`
 		State lifecycle.State `json:"state"`
@@ -338,8 +283,12 @@ func (c *nodeCmd) fail(a *nodeAnswer) error {
 		if e.Step != "" {
 			state += " (step " + string(e.Step) + ")"
 		}
-		err = fmt.Errorf("%s\nthe node is %s; follow with: ringside node status%s", e.Error, state, c.addrArgs)
-	case http.StatusForbidden:
+		err = fmt.Errorf("%s\nthe node is %s; follow with: ringside node status%s", e.Error, state, c.hintArgs())
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if ae, ok := c.authError(a.code, e.Error); ok {
+			err = ae
+			break
+		}
 		err = fmt.Errorf("%s: %s\n--url must point at the sidecar on a loopback address of this host (e.g. %s), or the sidecar must set lifecycle.allow_remote: true", c.base, e.Error, defaultNodeURL)
 	case http.StatusBadRequest:
 		err = fmt.Errorf("the sidecar refused the request: %s", e.Error)
@@ -362,15 +311,7 @@ func clipBody(b []byte) string {
 	return s
 }
 
-func (c *nodeCmd) printJSON(raw []byte) {
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		c.stdout.Write(raw)
-		return
-	}
-	buf.WriteByte('\n')
-	c.stdout.Write(buf.Bytes())
-}
+func (c *nodeCmd) printJSON(raw []byte) { printJSON(c.stdout, raw) }
 
 func (c *nodeCmd) run(ctx context.Context) error {
 	if c.sub == "status" {
@@ -380,7 +321,7 @@ func (c *nodeCmd) run(ctx context.Context) error {
 }
 
 // getStatus reads GET /v1/desires/node/status (200 running, 503 not).
-func (c *nodeCmd) getStatus(ctx context.Context) (*nodeStatusView, *nodeAnswer, error) {
+func (c *nodeCmd) getStatus(ctx context.Context) (*nodeStatusView, *apiAnswer, error) {
 	a, err := c.do(ctx, http.MethodGet, lifecycle.PathStatus)
 	if err != nil {
 		return nil, nil, err
@@ -453,7 +394,7 @@ func (c *nodeCmd) transition(ctx context.Context) error {
 	if t.Step != "" {
 		state += " (step " + string(t.Step) + ")"
 	}
-	fmt.Fprintf(c.stdout, "%s requested: %s; follow with: ringside node status%s\n", t.Type, state, c.addrArgs)
+	fmt.Fprintf(c.stdout, "%s requested: %s; follow with: ringside node status%s\n", t.Type, state, c.hintArgs())
 	return nil
 }
 
@@ -482,7 +423,7 @@ func (c *nodeCmd) follow(ctx context.Context, t *nodeTransitionView, raw []byte)
 		select {
 		case <-ctx.Done():
 			p.end()
-			return &exitError{code: 130, err: fmt.Errorf("interrupted; the %s goes on in the sidecar; follow with: ringside node status%s", t.Type, c.addrArgs)}
+			return &exitError{code: 130, err: fmt.Errorf("interrupted; the %s goes on in the sidecar; follow with: ringside node status%s", t.Type, c.hintArgs())}
 		case <-tick.C:
 		}
 		st, a, err := c.getStatus(ctx)
@@ -510,9 +451,9 @@ func (c *nodeCmd) follow(ctx context.Context, t *nodeTransitionView, raw []byte)
 			p.end()
 			if last != nil && last.Requested.After(t.Requested) {
 				return &exitError{code: 1, err: fmt.Errorf("the %s requested at %s was superseded by a %s (trigger %s) requested at %s; see ringside node status%s",
-					t.Type, fmtTime(t.Requested), last.Type, last.Trigger, fmtTime(last.Requested), c.addrArgs)}
+					t.Type, fmtTime(t.Requested), last.Type, last.Trigger, fmtTime(last.Requested), c.hintArgs())}
 			}
-			return &exitError{code: 1, err: fmt.Errorf("the sidecar no longer reports the %s requested at %s; see ringside node status%s", t.Type, fmtTime(t.Requested), c.addrArgs)}
+			return &exitError{code: 1, err: fmt.Errorf("the sidecar no longer reports the %s requested at %s; see ringside node status%s", t.Type, fmtTime(t.Requested), c.hintArgs())}
 		}
 		p.update(last)
 		if last.Outcome == lifecycle.InProgress {
@@ -630,17 +571,6 @@ func fmtPID(p *int) string {
 	return strconv.Itoa(*p)
 }
 
-// writeTrimmed writes a table without the padding tabwriter leaves after
-// an empty last cell.
-func (c *nodeCmd) writeTrimmed(b []byte) {
-	var out bytes.Buffer
-	for line := range bytes.Lines(b) {
-		out.Write(bytes.TrimRight(line, " \n"))
-		out.WriteByte('\n')
-	}
-	c.stdout.Write(out.Bytes())
-}
-
 func (c *nodeCmd) printStatus(st *nodeStatusView) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
@@ -706,7 +636,7 @@ func (c *nodeCmd) printStatus(st *nodeStatusView) {
 		row("warning", w)
 	}
 	tw.Flush()
-	c.writeTrimmed(buf.Bytes())
+	writeTrimmed(c.stdout, buf.Bytes())
 }
 
 func (c *nodeCmd) printTransition(t *nodeTransitionView) {
@@ -764,5 +694,5 @@ func (c *nodeCmd) printTransition(t *nodeTransitionView) {
 		}
 	}
 	tw.Flush()
-	c.writeTrimmed(buf.Bytes())
+	writeTrimmed(c.stdout, buf.Bytes())
 }
