@@ -159,7 +159,7 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.log.Info("settings changed at runtime (cassandra.yaml unchanged)", "keys", keys)
-		writeJSON(w, http.StatusOK, map[string]any{"runtime": v})
+		writeJSON(w, http.StatusOK, map[string]any{"runtime": v, "cassandra_yaml": YAMLNote})
 		return
 	}
 	h.log.Info("settings change fanned out", "keys", keys, "selector", sel.Query().Encode())
@@ -214,8 +214,16 @@ func (h *handler) fanout(w http.ResponseWriter, r *http.Request, sel fanout.Sele
 	if len(success) == 0 && len(results) > 0 {
 		code = http.StatusBadGateway
 	}
-	writeJSON(w, code, map[string]any{"nodes": nodes, "success": success, "failure": failure})
+	ans := map[string]any{"nodes": nodes, "success": success, "failure": failure}
+	if req.Method == http.MethodPut {
+		ans["cassandra_yaml"] = YAMLNote
+	}
+	writeJSON(w, code, ans)
 }
+
+// YAMLNote accompanies every change: the drift from cassandra.yaml is
+// made visible, never silently kept or silently reverted.
+const YAMLNote = "unchanged: runtime values last until Cassandra restarts; config_sync in GET /v1/health/replica shows where they differ from the file"
 
 // peer serves /v1/peer/settings: this node only.
 func (h *handler) peer(w http.ResponseWriter, r *http.Request) {

@@ -74,7 +74,8 @@ func TestHTTPLocal(t *testing.T) {
 
 	// curl -XPUT localhost:5000/v1/settings/ -d '{"compaction_throughput_mb_per_sec": 12}'
 	code, body, resp := do(t, "PUT", u+"/v1/settings/", `{"compaction_throughput_mb_per_sec": 12}`)
-	if code != 200 || body != `{"runtime":{"compaction_throughput_mb_per_sec":12}}`+"\n" || resp.Header.Get("Content-Type") != "application/json" {
+	// The CEP's "runtime", plus the note that cassandra.yaml was not changed.
+	if code != 200 || body != `{"cassandra_yaml":"`+YAMLNote+`","runtime":{"compaction_throughput_mb_per_sec":12}}`+"\n" || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("PUT: %d %s", code, body)
 	}
 	code, body, _ = do(t, "GET", u+"/v1/settings/?key=compaction_throughput_mb_per_sec", "")
