@@ -15,7 +15,8 @@ func init() {
 		Name: "drain",
 		Help: "Drain the node (stop accepting writes, flush all tables), as `nodetool drain`: StorageService drain(). " +
 			"The node then serves nothing until it is restarted.",
-		Long: true,
+		Long:       true,
+		Disruptive: true,
 		Run: func(ctx context.Context, n Node, p Params) (any, error) {
 			j, nt, err := access(n)
 			if err != nil {

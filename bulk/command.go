@@ -33,6 +33,11 @@ type Command struct {
 	// cleanup, drain): callers should run them with ?async=true (a job
 	// gives each node LongTimeout); GET /v1/bulkcmd shows it.
 	Long bool
+	// Disruptive commands take the node out of service (drain): before
+	// fanning one out, the receiving sidecar checks that the selected
+	// nodes going down together leaves every keyspace available at the
+	// consistency levels the operator keeps (see AvailabilityGuard).
+	Disruptive bool
 	// Validate, if set, checks the decoded parameters as a whole (after
 	// types, ranges and defaults). It runs on the receiving sidecar before
 	// anything is sent anywhere; return a *ParamError to name parameters.

@@ -109,6 +109,21 @@ type testCluster struct {
 func (c *testCluster) Targets() []fanout.Target { return c.targets }
 func (c *testCluster) Fanout() *fanout.Client   { return c.client }
 
+// CheckDown is a stand-in for the sidecar's ring check (tested in
+// sidecar/): one node at a time may go.
+func (c *testCluster) CheckDown(targets []fanout.Target) error {
+	if len(targets) > 1 {
+		return fmt.Errorf("%d nodes down together would lose ranges", len(targets))
+	}
+	return nil
+}
+
+// unguarded is a cluster without an availability check.
+type unguarded struct{ c *testCluster }
+
+func (u unguarded) Targets() []fanout.Target { return u.c.Targets() }
+func (u unguarded) Fanout() *fanout.Client   { return u.c.Fanout() }
+
 type bulkCluster struct {
 	client *fanout.Client // shared by every node's handler
 	sim    *sim.Cluster
@@ -666,6 +681,20 @@ func TestDrainAndStatus(t *testing.T) {
 	bc := startBulkCluster(t, "dc1:2x1,dc2:1x1", false, 5*time.Second)
 	url := bc.nodes[0].srv.URL
 	target := bc.nodes[1].sim
+	// Safety: several nodes at once are refused by the guard, and so is
+	// any drain where nothing can judge availability; nothing runs.
+	if a := do(t, "POST", url+"/v1/bulkcmd/drain", ``); a.status != http.StatusConflict || !strings.Contains(string(a.body), "lose ranges") {
+		t.Errorf("drain of every node: %d %s", a.status, a.body)
+	}
+	tc := &testCluster{targets: []fanout.Target{{HostID: target.HostID.String(), Endpoint: target.Endpoint(), URL: bc.nodes[1].srv.URL}}, client: bc.client}
+	if a := doHandler(t, Handler(Default(), nil, unguarded{tc}, nil, nil), "POST", "/v1/bulkcmd/drain", ``); a.status != http.StatusConflict || !strings.Contains(string(a.body), "cannot judge") {
+		t.Errorf("drain without a guard: %d %s", a.status, a.body)
+	}
+	for _, s := range bc.nodes {
+		if st := s.sim.Status(); st.OperationMode != "NORMAL" {
+			t.Fatalf("a refused drain changed %s: %s", s.sim.Addr, st.OperationMode)
+		}
+	}
 	a := do(t, "POST", url+"/v1/bulkcmd/drain?hosts="+target.HostID.String(), ``)
 	var ans Answer
 	a.decode(t, &ans)
@@ -683,6 +712,14 @@ func TestDrainAndStatus(t *testing.T) {
 			t.Errorf("%s: %d %s", cmd, a.status, a.body)
 		}
 	}
+}
+
+// doHandler serves one request with h directly.
+func doHandler(t *testing.T, h http.Handler, method, path, body string) httpAnswer {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+	return httpAnswer{status: rec.Code, body: rec.Body.Bytes()}
 }
 
 // TestNodetoolFallback runs commands on a node without Jolokia: they run

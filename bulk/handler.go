@@ -28,6 +28,14 @@ const LongTimeout = 24 * time.Hour
 // maxBody bounds a request body; parameters are small.
 const maxBody = 1 << 20
 
+// AvailabilityGuard is implemented by a fanout.Cluster that can tell
+// whether the given nodes going down together (on top of the nodes down
+// now) would leave some keyspace unavailable at the consistency levels
+// the operator keeps; the error says which.
+type AvailabilityGuard interface {
+	CheckDown(targets []fanout.Target) error
+}
+
 // Answer is the answer to POST /v1/bulkcmd/{cmd}: CEP-1's command, params
 // (normalized: defaults filled in), success and failure (node endpoints,
 // address:storage_port), plus every node's result.
@@ -213,6 +221,20 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
 	if len(targets) == 0 {
 		writeError(w, http.StatusBadRequest, "no node matches the selection")
 		return
+	}
+	if cmd.Disruptive {
+		// Safety first: never take a token range below the consistency
+		// level the operator keeps; without a way to tell, refuse.
+		g, ok := h.c.(AvailabilityGuard)
+		if !ok {
+			writeError(w, http.StatusConflict, fmt.Sprintf("%s takes nodes out of service and this sidecar cannot judge what that does to availability: refused", cmd.Name))
+			return
+		}
+		if err := g.CheckDown(targets); err != nil {
+			h.log.Warn("disruptive bulk command refused", "command", cmd.Name, "nodes", len(targets), "why", err)
+			writeError(w, http.StatusConflict, fmt.Sprintf("%s refused: %v", cmd.Name, err))
+			return
+		}
 	}
 	norm, err := json.Marshal(params)
 	if err != nil {

@@ -1,6 +1,8 @@
 package sidecar
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/ringside/ringside/api"
 	"github.com/ringside/ringside/bulk"
 	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/health"
 	"github.com/ringside/ringside/settings"
 )
 
@@ -49,4 +52,26 @@ func (s *Sidecar) mounts() []api.Mount {
 		{Prefix: "/v1/jobs", Name: "jobs", Handler: bh, Endpoints: []string{"GET /v1/jobs", "GET /v1/jobs/{id}"}},
 		{Prefix: "/v1/jobs/", Name: "jobs", Handler: bh},
 	}
+}
+
+// CheckDown implements bulk.AvailabilityGuard: the selected nodes may go
+// down together only if no keyspace loses a token range at the consistency
+// levels of health.consistency_levels.
+func (s *Sidecar) CheckDown(targets []fanout.Target) error {
+	snap := s.last.Load()
+	if snap == nil {
+		return errors.New("no view of the ring yet (first refresh pending)")
+	}
+	var eps []string
+	for _, t := range targets {
+		eps = append(eps, t.Endpoint)
+	}
+	lost, err := health.DownImpact(snap, eps, s.hcfg)
+	if err != nil {
+		return fmt.Errorf("cannot judge availability: %w", err)
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("taking %d node(s) down together would leave %s; select fewer nodes (e.g. one rack) or lower health.consistency_levels", len(targets), strings.Join(lost, "; "))
+	}
+	return nil
 }

@@ -227,3 +227,48 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+// TestBulkDrainKeepsConsistency: a drain that would take a token range
+// below health.consistency_levels (LOCAL_ONE, LOCAL_QUORUM) is refused
+// before anything runs; one node at a time is fine.
+func TestBulkDrainKeepsConsistency(t *testing.T) {
+	t.Parallel()
+	d := startDemo(t, "dc1:3x1,dc2:3x1", nil)
+	base := d.Sidecars[0].URL
+	for deadline := time.Now().Add(10 * time.Second); len(d.Sidecars[0].Targets()) < len(d.Sidecars); {
+		if time.Now().After(deadline) {
+			t.Fatal("the first sidecar never learned every node")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	two := d.Sidecars[1].Node.HostID.String() + "," + d.Sidecars[2].Node.HostID.String()
+	for _, q := range []string{"", "?dc=dc1", "?hosts=" + two} {
+		resp, err := http.Post(base+"/v1/bulkcmd/drain"+q, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if testing.Verbose() {
+			t.Logf("drain%s: %s", q, b)
+		}
+		if resp.StatusCode != 409 || !strings.Contains(string(b), "LOCAL_QUORUM") {
+			t.Errorf("drain%s: %d %s", q, resp.StatusCode, b)
+		}
+	}
+	for _, sc := range d.Sidecars {
+		if m := sc.Node.Status().OperationMode; m != "NORMAL" {
+			t.Fatalf("a refused drain changed %s: %s", sc.Node.Addr, m)
+		}
+	}
+	one := d.Sidecars[1].Node
+	resp, err := http.Post(base+"/v1/bulkcmd/drain?hosts="+one.HostID.String(), "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || one.Status().OperationMode != "DRAINED" {
+		t.Errorf("drain of one node: %d %s (mode %s)", resp.StatusCode, b, one.Status().OperationMode)
+	}
+}
