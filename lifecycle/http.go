@@ -92,7 +92,7 @@ func notAllowed(path, allow string) http.HandlerFunc {
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	if err := checkRequest(r, false); err != nil {
+	if err := checkRequest(r, "status"); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 		return
 	}
@@ -107,19 +107,26 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) transition(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := checkRequest(r, true); err != nil {
+		if err := checkRequest(r, kind); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 			return
 		}
-		block, _ := blockParam(r.URL.Query())
-		call := h.m.Stop
+		block, _ := boolParam(r.URL.Query(), "block")
+		force, _ := boolParam(r.URL.Query(), "force")
+		var res Result
+		var err error
 		if kind == "start" {
-			call = h.m.Start
+			res, err = h.m.Start(r.Context(), block)
+		} else {
+			res, err = h.m.StopWith(r.Context(), StopOptions{Block: block, Force: force})
 		}
-		res, err := call(r.Context(), block)
 		var conflict *ConflictError
 		var unknown *UnknownPIDError
+		var unsafe *UnsafeError
 		switch {
+		case errors.As(err, &unsafe):
+			writeJSON(w, http.StatusConflict, map[string]any{"error": unsafe.Error(), "state": unsafe.Status.State})
+			return
 		case errors.As(err, &conflict):
 			writeJSON(w, http.StatusConflict, map[string]any{"error": conflict.Msg, "state": conflict.Status.State, "step": conflict.Status.Step, "status": conflict.Status.View(time.Now())})
 			return
@@ -146,22 +153,25 @@ func (h *handler) transition(kind string) http.HandlerFunc {
 }
 
 // checkRequest rejects what these endpoints do not take: query parameters
-// other than block (on stop and start), and any body.
-func checkRequest(r *http.Request, transition bool) error {
+// other than block (stop and start) and force (stop), and any body.
+// kind is "status", "stop" or "start".
+func checkRequest(r *http.Request, kind string) error {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return fmt.Errorf("malformed query string: %v", err)
 	}
 	for k := range q {
-		if !transition {
+		switch {
+		case kind == "status":
 			return fmt.Errorf("unknown query parameter %q: status takes none", clip(k))
-		}
-		if k != "block" {
+		case kind == "stop" && k != "block" && k != "force":
+			return fmt.Errorf("unknown query parameter %q: stop takes block and force", clip(k))
+		case kind == "start" && k != "block":
 			return fmt.Errorf("unknown query parameter %q: the only one is block", clip(k))
 		}
 	}
-	if transition {
-		if _, err := blockParam(q); err != nil {
+	for _, p := range []string{"block", "force"} {
+		if _, err := boolParam(q, p); err != nil {
 			return err
 		}
 	}
@@ -175,22 +185,22 @@ func checkRequest(r *http.Request, transition bool) error {
 	return nil
 }
 
-// blockParam reads ?block: absent is false; present without a value
-// (?block, as in CEP-1's own example) is true.
-func blockParam(q url.Values) (bool, error) {
-	vs, ok := q["block"]
+// boolParam reads ?block or ?force: absent is false; present without a
+// value (?block, as in CEP-1's own example) is true.
+func boolParam(q url.Values, name string) (bool, error) {
+	vs, ok := q[name]
 	if !ok {
 		return false, nil
 	}
 	if len(vs) > 1 {
-		return false, errors.New("block is given more than once")
+		return false, fmt.Errorf("%s is given more than once", name)
 	}
 	if vs[0] == "" {
 		return true, nil
 	}
 	b, err := strconv.ParseBool(vs[0])
 	if err != nil {
-		return false, fmt.Errorf("block=%q is not a boolean; use block, block=true or block=false", clip(vs[0]))
+		return false, fmt.Errorf("%s=%q is not a boolean; use %s, %s=true or %s=false", name, clip(vs[0]), name, name, name)
 	}
 	return b, nil
 }

@@ -113,7 +113,9 @@ func TestHTTPBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		method, target, body, mention string
 	}{
-		{"POST", lifecycle.PathStop + "?force=1", "", `"force"`},
+		{"POST", lifecycle.PathStop + "?now=1", "", `"now"`},
+		{"POST", lifecycle.PathStop + "?force=maybe", "", `force="maybe"`},
+		{"POST", lifecycle.PathStop + "?force&force", "", "force is given more than once"},
 		{"POST", lifecycle.PathStop + "?block=maybe", "", `"maybe"`},
 		{"POST", lifecycle.PathStop + "?block=true&block=false", "", "more than once"},
 		{"POST", lifecycle.PathStop + "?block&block", "", "more than once"},

@@ -176,11 +176,42 @@ type Result struct {
 	Done       bool  // the transition has ended (see Transition.Outcome)
 }
 
-// Stop asks for the node to be stopped. A stop in progress is joined; a
+// StopGuard is implemented by a Node that can tell whether this node
+// going down would take a token range below the consistency levels the
+// operator keeps. The sidecar's node does; without it nothing is checked.
+type StopGuard interface {
+	CheckStop() error
+}
+
+// UnsafeError refuses a stop that would cost availability (or whose cost
+// cannot be told); StopOptions.Force overrides it.
+type UnsafeError struct {
+	Err    error
+	Status Status
+}
+
+func (e *UnsafeError) Error() string {
+	return "stop refused: " + e.Err.Error() + "; add force=true to stop anyway"
+}
+
+// StopOptions shape a stop request.
+type StopOptions struct {
+	Block bool
+	// Force skips the availability check (StopGuard).
+	Force bool
+}
+
+// Stop is StopWith without force.
+func (m *Manager) Stop(ctx context.Context, block bool) (Result, error) {
+	return m.StopWith(ctx, StopOptions{Block: block})
+}
+
+// StopWith asks for the node to be stopped. A stop in progress is joined; a
 // start in progress is cancelled (it ends FAILED, superseded) and the
 // stop begins. With block it returns when the stop ends (or ctx does; the
 // stop goes on).
-func (m *Manager) Stop(ctx context.Context, block bool) (Result, error) {
+func (m *Manager) StopWith(ctx context.Context, o StopOptions) (Result, error) {
+	block := o.Block
 	for {
 		m.mu.Lock()
 		if m.closed {
@@ -218,6 +249,14 @@ func (m *Manager) Stop(ctx context.Context, block bool) (Result, error) {
 			m.applyOverride()
 			m.mu.Unlock()
 			return Result{Transition: t.clone(), State: Stopped, Done: true}, nil
+		}
+		if g, ok := m.node.(StopGuard); ok && !o.Force {
+			if err := g.CheckStop(); err != nil {
+				st := m.statusLocked(time.Now())
+				m.mu.Unlock()
+				m.log.Warn("node stop refused", "why", err)
+				return Result{}, &UnsafeError{Err: err, Status: st}
+			}
 		}
 		op := m.begin("stop", "request", pid)
 		m.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
 )
@@ -110,4 +111,15 @@ func (s *Sidecar) kickRefresh() {
 	case s.refreshKick <- struct{}{}:
 	default:
 	}
+}
+
+// CheckStop implements lifecycle.StopGuard: this node may stop only if no
+// keyspace then loses a token range at health.consistency_levels.
+func (n *lifecycleNode) CheckStop() error {
+	for _, t := range n.s.Targets() {
+		if t.Self {
+			return n.s.CheckDown([]fanout.Target{t})
+		}
+	}
+	return errors.New("this node's place in the ring is not known (is Cassandra answering CQL?), so what stopping it costs cannot be told")
 }

@@ -342,7 +342,8 @@ func TestLifecycleBadInputChangesNothing(t *testing.T) {
 	_, sc := startLifecycleDemo(t, nil)
 	n := sc.Node
 	for _, c := range []struct{ method, path, body string }{
-		{"POST", "/v1/desires/node/stop?force=true", ""},
+		{"POST", "/v1/desires/node/stop?now=true", ""},
+		{"POST", "/v1/desires/node/stop?force=perhaps", ""},
 		{"POST", "/v1/desires/node/stop?block=maybe", ""},
 		{"POST", "/v1/desires/node/stop?block=true&block=false", ""},
 		{"POST", "/v1/desires/node/stop?block", `{"grace":"0s"}`},

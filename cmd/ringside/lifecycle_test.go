@@ -114,7 +114,18 @@ func TestSidecarKilledMidStop(t *testing.T) {
 	if m := until("pid", func(_ int, m map[string]any) bool { return m["cassandra_pid"] != nil }); m["cassandra_pid"] != float64(n.PID()) {
 		t.Fatalf("pid from the process table %v, node pid %d", m["cassandra_pid"], n.PID())
 	}
+	// The only node of the cluster: stopping it loses every range, so
+	// the sidecar refuses unless forced.
 	resp, err := http.Post(base+"/v1/desires/node/stop", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 409 || !strings.Contains(string(b), "force=true") || n.State() != sim.StateRunning {
+		t.Fatalf("unforced stop of the only node: %d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Post(base+"/v1/desires/node/stop?force=true", "", nil)
 	if err != nil || resp.StatusCode != 202 {
 		t.Fatalf("stop: %v %v", err, resp)
 	}
@@ -164,5 +175,9 @@ func TestSidecarKilledMidStop(t *testing.T) {
 	}
 	if o, code := cli("node status --url " + base); code != 0 || !strings.Contains(o, "RUNNING") {
 		t.Errorf("node status while running: exit %d\n%s", code, o)
+	}
+	// The only node: the CLI reports the refusal and the way out.
+	if o, code := cli("node stop --url " + base); code != 1 || !strings.Contains(o, "--force") || n.State() != sim.StateRunning {
+		t.Errorf("node stop of the only node: exit %d, node %s\n%s", code, n.State(), o)
 	}
 }

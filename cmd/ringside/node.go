@@ -26,7 +26,7 @@ import (
 	"github.com/ringside/ringside/lifecycle"
 )
 
-const nodeUsage = `Usage: ringside node status|stop|start [--block] [--url URL | --config FILE] [--token-file FILE] [--cacert FILE] [--json] [--poll DURATION]
+const nodeUsage = `Usage: ringside node status|stop|start [--block] [--force] [--url URL | --config FILE] [--token-file FILE] [--cacert FILE] [--json] [--poll DURATION]
 
 Stop, start or show the local Cassandra node through its sidecar (which
 must be running: ringside serve).
@@ -34,7 +34,9 @@ must be running: ringside serve).
   status  show the node's state, desire and last stop or start;
           exit status 0 when Cassandra runs, 3 when it does not, 1 on errors
   stop    fail the health checks for the grace period, drain, run the stop
-          command and wait for the process to exit
+          command and wait for the process to exit; refused (409) when this
+          node going down would leave a keyspace unavailable at the kept
+          consistency levels, unless --force
   start   run the start command and wait until the health checks pass
 
 stop and start return once the sidecar has taken the request (exit status
@@ -60,6 +62,7 @@ const nodeUnreachableLimit = 30 * time.Second
 type nodeCmd struct {
 	sub   string // status, stop or start
 	block bool
+	force bool
 	json  bool
 	poll  time.Duration
 	*apiClient
@@ -91,6 +94,7 @@ func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
 		fs.PrintDefaults()
 	}
 	block := fs.Bool("block", false, "stop, start: follow the transition until it ends, showing each step")
+	force := fs.Bool("force", false, "stop: even if this node going down leaves a keyspace unavailable at the kept consistency levels")
 	var cf clientFlags
 	cf.register(fs, "; it must be a loopback address of this host")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often --block polls the status")
@@ -114,13 +118,17 @@ func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
 	case len(pos) > 1:
 		return nil, usageErr("unexpected argument %q", pos[1])
 	}
-	c := &nodeCmd{sub: pos[0], block: *block, json: cf.json, poll: *poll, stdout: stdout, stderr: stderr, now: time.Now}
+	c := &nodeCmd{sub: pos[0], block: *block, force: *force, json: cf.json, poll: *poll, stdout: stdout, stderr: stderr, now: time.Now}
 	switch c.sub {
 	case "status":
 		if c.block {
 			return nil, usageErr("--block applies to stop and start only")
 		}
-	case "stop", "start":
+	case "stop":
+	case "start":
+		if *force {
+			return nil, usageErr("--force applies to stop only")
+		}
 	default:
 		return nil, usageErr("unknown subcommand %q: use status, stop or start", c.sub)
 	}
@@ -279,6 +287,11 @@ func (c *nodeCmd) fail(a *apiAnswer) error {
 	var err error
 	switch a.code {
 	case http.StatusConflict:
+		if strings.HasPrefix(e.Error, "stop refused:") {
+			// The availability check: the way out is --force.
+			err = errors.New(strings.Replace(e.Error, "add force=true", "add --force", 1))
+			break
+		}
 		state := string(e.State)
 		if e.Step != "" {
 			state += " (step " + string(e.Step) + ")"
@@ -358,6 +371,9 @@ func (c *nodeCmd) status(ctx context.Context) error {
 
 func (c *nodeCmd) transition(ctx context.Context) error {
 	path := lifecycle.PathStop
+	if c.force {
+		path += "?force=true"
+	}
 	if c.sub == "start" {
 		path = lifecycle.PathStart
 	}
