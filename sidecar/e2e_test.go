@@ -104,7 +104,8 @@ func TestHealthyCluster(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`ringside_health_status{check="coordinator"} 1`, `ringside_health_status{check="replica"} 1`, `ringside_http_requests_total{code="200",handler="coordinator"}`, "ringside_refresh_age_seconds"} {
+	for _, want := range []string{`ringside_health_status{check="coordinator"} 1`, `ringside_health_status{check="replica"} 1`, `ringside_http_requests_total{code="200",handler="coordinator"}`, "ringside_refresh_age_seconds",
+		`ringside_node_state{state="RUNNING"} 1`, `ringside_node_state{state="STOPPED"} 0`, "ringside_node_cassandra_running 1"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -184,6 +184,17 @@ func TestStopThenStartBlocking(t *testing.T) {
 	if code != 503 || st["state"] != "STOPPED" || st["cassandra_pid"] != nil || st["desired"] != "STOPPED" {
 		t.Errorf("status after stop: %d %v", code, st)
 	}
+	resp, err := http.Get(sc.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`ringside_node_state{state="STOPPED"} 1`, `ringside_node_state{state="RUNNING"} 0`, "ringside_node_cassandra_running 0"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics after the stop lacks %s", want)
+		}
+	}
 	// Stopping a stopped node is a no-op that succeeds.
 	if code, again := post(t, sc.URL+"/v1/desires/node/stop?block=true"); code != 200 || again["outcome"] != "succeeded" || again["executed"] != nil {
 		t.Errorf("second stop: %d %v", code, again)

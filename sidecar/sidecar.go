@@ -127,6 +127,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 		return nil, err
 	}
 	s.lifecycle = m
+	s.metrics.Registry().MustRegister(newLifecycleCollector(m))
 	if err := s.setupSecurity(cfg); err != nil {
 		return nil, err
 	}
