@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/internal/jsonhttp"
 )
 
 // LongTimeout is the per-node timeout of asynchronous commands (jobs):
@@ -381,13 +382,4 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b, _ = json.Marshal(map[string]string{"error": err.Error()})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonhttp.Write(w, status, v) }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ringside/ringside/internal/textdist"
 )
 
 // EnvConfigFile names the configuration file when Load is given no path,
@@ -384,7 +386,7 @@ func suggest(s string, candidates []string) string {
 	best, bestD := "", len(s)/3+2
 	for _, c := range candidates {
 		ls, lc := strings.ToLower(s), strings.ToLower(c)
-		d := editDistance(ls, lc)
+		d := textdist.Levenshtein(ls, lc)
 		if len(ls) >= 4 && (strings.HasPrefix(lc, ls) || strings.HasPrefix(ls, lc)) {
 			d = min(d, 1) // a truncated name: jolokia for jolokia_url
 		}
@@ -393,24 +395,4 @@ func suggest(s string, candidates []string) string {
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

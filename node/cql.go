@@ -225,14 +225,7 @@ func (c *cqlClient) read(ctx context.Context) *cqlResult {
 	}
 
 	it = q(cqlSettings)
-	settings := map[string]string{}
-	var value *string
-	for it.Scan(&name, &value) {
-		if value != nil {
-			settings[name] = *value
-		}
-		value = nil
-	}
+	settings := scanSettings(it)
 	if err := it.Close(); err != nil {
 		fail("system_views.settings", err)
 		lost(err)
@@ -280,4 +273,19 @@ func (c *cqlClient) readPeers(ctx context.Context, q func(string) *gocql.Iter, r
 		p = Peer{}
 	}
 	return peers, it.Close()
+}
+
+// scanSettings reads system_views.settings rows (name, value); a null
+// value is left out. The caller closes it.
+func scanSettings(it *gocql.Iter) map[string]string {
+	settings := map[string]string{}
+	var name string
+	var value *string
+	for it.Scan(&name, &value) {
+		if value != nil {
+			settings[name] = *value
+		}
+		value = nil
+	}
+	return settings
 }

@@ -23,15 +23,7 @@ func (c *cqlClient) readSettings(ctx context.Context) (map[string]string, error)
 		return nil, fmt.Errorf("cql: connect %s: %w", c.addr, err)
 	}
 	it := s.Query(cqlSettings).WithContext(ctx).Consistency(gocql.LocalOne).Iter()
-	settings := map[string]string{}
-	var name string
-	var value *string
-	for it.Scan(&name, &value) {
-		if value != nil {
-			settings[name] = *value
-		}
-		value = nil
-	}
+	settings := scanSettings(it)
 	if err := it.Close(); err != nil {
 		// As in read: a connection-level failure drops the session.
 		if !serverError(err) && ctx.Err() == nil {

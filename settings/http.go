@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/internal/jsonhttp"
 )
 
 // Paths served by Handler (each also with a trailing slash).
@@ -435,13 +436,4 @@ func writeError(w http.ResponseWriter, code int, err error) {
 	writeJSON(w, code, body)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	w.Write(append(b, '\n'))
-}
+func writeJSON(w http.ResponseWriter, code int, v any) { jsonhttp.Write(w, code, v) }

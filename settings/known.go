@@ -3,6 +3,8 @@ package settings
 import (
 	_ "embed"
 	"strings"
+
+	"github.com/ringside/ringside/internal/textdist"
 )
 
 // settingsCapture is every row of system_views.settings of a real 4.1.6
@@ -52,7 +54,7 @@ func suggest(key string, extra map[string]string) string {
 	}
 	best, bestD := "", 1<<30
 	try := func(n string) {
-		if d := distance(key, n); d < bestD || d == bestD && n < best {
+		if d := textdist.Levenshtein(key, n); d < bestD || d == bestD && n < best {
 			best, bestD = n, d
 		}
 	}
@@ -72,31 +74,10 @@ func suggest(key string, extra map[string]string) string {
 	best, bestD = "", 1<<30
 	for _, n := range knownNames {
 		if len(key) >= 6 && strings.Contains(n, key) || len(n) >= 6 && strings.Contains(key, n) {
-			if d := distance(key, n); d < bestD {
+			if d := textdist.Levenshtein(key, n); d < bestD {
 				best, bestD = n, d
 			}
 		}
 	}
 	return best
-}
-
-// distance is the Levenshtein distance (bytes; names are ASCII).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

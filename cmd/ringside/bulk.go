@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,12 +84,7 @@ func runBulk(args []string, stdout, stderr io.Writer) error {
 
 // parseBulk reads the arguments; (nil, nil) means -h was answered.
 func parseBulk(args, env []string, stdout, stderr io.Writer) (*bulkCmd, error) {
-	fs := flag.NewFlagSet("ringside bulk", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), bulkUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("ringside bulk", bulkUsage, stderr)
 	c := &bulkCmd{stdout: stdout, stderr: stderr, now: time.Now}
 	var params multiFlag
 	fs.Var(&params, "param", "a parameter of the command, `NAME=VALUE` (repeatable; the same as a bare NAME=VALUE)")

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -87,12 +86,7 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 
 // parseNode reads the arguments; (nil, nil) means -h was answered.
 func parseNode(args, env []string, stdout, stderr io.Writer) (*nodeCmd, error) {
-	fs := flag.NewFlagSet("ringside node", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), nodeUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("ringside node", nodeUsage, stderr)
 	block := fs.Bool("block", false, "stop, start: follow the transition until it ends, showing each step")
 	force := fs.Bool("force", false, "stop: even if this node going down leaves a keyspace unavailable at the kept consistency levels")
 	var cf clientFlags

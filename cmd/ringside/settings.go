@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,12 +77,7 @@ func runSettings(args []string, stdout, stderr io.Writer) error {
 
 // parseSettings reads the arguments; (nil, nil) means -h was answered.
 func parseSettings(args, env []string, stdout, stderr io.Writer) (*settingsCmd, error) {
-	fs := flag.NewFlagSet("ringside settings", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), settingsUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("ringside settings", settingsUsage, stderr)
 	c := &settingsCmd{stdout: stdout, stderr: stderr}
 	c.sel.register(fs, "local")
 	var cf clientFlags
