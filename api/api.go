@@ -257,24 +257,29 @@ func (rt *route) serveHealth(w http.ResponseWriter, start time.Time) {
 	hdr["Content-Type"] = hdrJSON
 	hdr["Cache-Control"] = hdrNoStore
 	code, body := http.StatusServiceUnavailable, rt.pending
+	live := false // body is rep's, with its age written as of now
 	if ok {
-		code, body = http.StatusOK, rep.Body
+		code, body, live = http.StatusOK, rep.Body, true
 		if !rep.Healthy {
 			code = http.StatusServiceUnavailable
 		}
 		if len(body) == 0 {
-			body = emptyJSON
+			body, live = emptyJSON, false
 		}
 		if !rep.AsOf.IsZero() {
 			age := start.Sub(rep.AsOf)
 			hdr["Age"] = ageHeader(age)
 			if rt.h.maxAge > 0 && age > rt.h.maxAge {
-				code, body = http.StatusServiceUnavailable, staleBody(rt.name, age, rt.h.maxAge, body)
+				code, body, live = http.StatusServiceUnavailable, staleBody(rt.name, age, rt.h.maxAge, body), false
 			}
 		}
 	}
 	w.WriteHeader(code)
-	w.Write(body)
+	if live {
+		rep.writeBody(w, start)
+	} else {
+		w.Write(body)
+	}
 	if code == http.StatusOK {
 		rt.c200.Inc()
 	} else {

@@ -132,13 +132,18 @@ func load(b *testing.B, url string) loadResult {
 
 // BenchmarkCoordinatorHandler is the handler alone, routing and metrics
 // included but no network: what a health call costs the sidecar.
+//
+// ringside-age serves a body with a top-level data_age_seconds, written
+// afresh on each call as the sidecar's reports are.
 func BenchmarkCoordinatorHandler(b *testing.B) {
 	src := fixedSource{"coordinator": {Body: healthyBody, Healthy: true, AsOf: time.Now()}}
+	aged := fixedSource{"coordinator": NewReport(agedBody, true, time.Now())}
 	for _, s := range []struct {
 		name string
 		h    http.Handler
 	}{
 		{"ringside", New(src, Options{Metrics: NewMetrics(), MaxAge: time.Hour})},
+		{"ringside-age", New(aged, Options{Metrics: NewMetrics(), MaxAge: time.Hour})},
 		{"bare", bareHandler(healthyBody)},
 	} {
 		b.Run(s.name, func(b *testing.B) {
@@ -159,3 +164,5 @@ func BenchmarkCoordinatorHandler(b *testing.B) {
 		})
 	}
 }
+
+var agedBody = []byte(`{"LOCAL_ONE_underreplicated_keyspaces":[],"alive_peers":["127.0.0.1:7000","127.0.0.2:7000","127.0.0.3:7000"],"as_of":"2026-12-03T08:00:00.000Z","cassandra_running":true,"data_age_seconds":0.004,"dead_peers":[]}`)

@@ -48,6 +48,10 @@ type Cassandra struct {
 	JolokiaURL   string   `yaml:"jolokia_url"`
 	Nodetool     string   `yaml:"nodetool"`
 	NodetoolArgs []string `yaml:"nodetool_args"`
+	// NodetoolInterval is how often `nodetool status` (peer liveness) runs
+	// at most in steady state when there is no Jolokia agent; CQL gives the
+	// rest, and a stop or drain decision runs it afresh.
+	NodetoolInterval time.Duration `yaml:"nodetool_interval"`
 	// ConfigFile is the node's cassandra.yaml, compared with the running
 	// settings for the replica check's config_sync.
 	ConfigFile string `yaml:"config_file"`
@@ -151,14 +155,15 @@ func Default() *Config {
 		LogFormat:     "text",
 		DataDir:       "/var/lib/ringside",
 		Cassandra: Cassandra{
-			CQLAddress:     "127.0.0.1:9042",
-			JolokiaURL:     "http://127.0.0.1:8778/jolokia/",
-			Nodetool:       "nodetool",
-			ConfigFile:     "/etc/cassandra/cassandra.yaml",
-			PIDSource:      "pidfile",
-			PIDFile:        "/var/run/cassandra/cassandra.pid",
-			ProcessPattern: `org\.apache\.cassandra\.service\.CassandraDaemon`,
-			Timeout:        5 * time.Second,
+			CQLAddress:       "127.0.0.1:9042",
+			JolokiaURL:       "http://127.0.0.1:8778/jolokia/",
+			Nodetool:         "nodetool",
+			NodetoolInterval: 60 * time.Second,
+			ConfigFile:       "/etc/cassandra/cassandra.yaml",
+			PIDSource:        "pidfile",
+			PIDFile:          "/var/run/cassandra/cassandra.pid",
+			ProcessPattern:   `org\.apache\.cassandra\.service\.CassandraDaemon`,
+			Timeout:          5 * time.Second,
 		},
 		Health: Health{
 			RefreshInterval:   5 * time.Second,

@@ -54,6 +54,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.positive("cassandra.timeout", cs.Timeout)
+	if v.positive("cassandra.nodetool_interval", cs.NodetoolInterval) && c.Health.RefreshInterval > 0 && cs.NodetoolInterval < c.Health.RefreshInterval {
+		v.errorf("cassandra.nodetool_interval", "%s is shorter than health.refresh_interval (%s): nodetool runs at most once a refresh; use at least %s (default 60s: each run starts a JVM)", cs.NodetoolInterval, c.Health.RefreshInterval, c.Health.RefreshInterval)
+	}
 	switch cs.PIDSource {
 	case "pidfile":
 		if strings.TrimSpace(cs.PIDFile) == "" {

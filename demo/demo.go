@@ -35,10 +35,12 @@ type Options struct {
 	Configure func(n *sim.Node, c *config.Config)
 	Logger    *slog.Logger
 	// KeepSystemReplication leaves system_auth, system_distributed and
-	// system_traces on Cassandra's default SimpleStrategy. By default the
-	// demo moves them to NetworkTopologyStrategy with RF min(3, nodes) per
-	// DC, as operators should on a multi-DC cluster (with SimpleStrategy,
-	// LOCAL_* reads of them fail in some DCs even with every node up).
+	// system_traces as a new 4.1 cluster creates them (SimpleStrategy RF 1,
+	// 3, 2). By default the demo moves them to NetworkTopologyStrategy with
+	// RF min(3, nodes) per DC, as docs/before-you-start.md tells operators
+	// to (with RF 1 and authentication on, ringside refuses to stop any
+	// node that holds part of system_auth), and says so in
+	// Demo.SystemReplication.
 	KeepSystemReplication bool
 	// Secure switches on TLS for every sidecar's API, mutual TLS between
 	// sidecars (a cluster CA) and JWT bearer tokens (an HS256 secret); the
@@ -51,9 +53,12 @@ type Demo struct {
 	Cluster  *sim.Cluster
 	Sidecars []*Sidecar
 	Security *Security // with Options.Secure
-	tmp      string
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// SystemReplication are the ALTER KEYSPACE statements the demo ran on
+	// the system keyspaces (none with Options.KeepSystemReplication).
+	SystemReplication []string
+	tmp               string
+	cancel            context.CancelFunc
+	wg                sync.WaitGroup
 }
 
 // Sidecar is one node's sidecar.
@@ -144,10 +149,12 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		return nil, err
 	}
 	if !o.KeepSystemReplication {
-		if err := networkTopologySystemKeyspaces(c); err != nil {
+		stmts, err := networkTopologySystemKeyspaces(c)
+		if err != nil {
 			d.Close()
 			return nil, err
 		}
+		d.SystemReplication = stmts
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
@@ -255,8 +262,9 @@ func (d *Demo) Close() {
 }
 
 // networkTopologySystemKeyspaces runs the ALTER KEYSPACE statements an
-// operator runs on a new multi-DC cluster.
-func networkTopologySystemKeyspaces(c *sim.Cluster) error {
+// operator runs on a new cluster (docs/before-you-start.md) and returns them.
+// A fresh cluster holds nothing to repair after them.
+func networkTopologySystemKeyspaces(c *sim.Cluster) ([]string, error) {
 	perDC := map[string]int{}
 	for _, n := range c.Nodes() {
 		perDC[n.DC]++
@@ -275,16 +283,18 @@ func networkTopologySystemKeyspaces(c *sim.Cluster) error {
 	}
 	s, err := cc.CreateSession()
 	if err != nil {
-		return fmt.Errorf("demo: connecting to %s: %w", n.Addr, err)
+		return nil, fmt.Errorf("demo: connecting to %s: %w", n.Addr, err)
 	}
 	defer s.Close()
+	var done []string
 	for _, ks := range []string{"system_auth", "system_distributed", "system_traces"} {
 		q := fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", ks, strings.Join(parts, ", "))
 		if err := s.Query(q).Exec(); err != nil {
-			return fmt.Errorf("demo: %s: %w", q, err)
+			return nil, fmt.Errorf("demo: %s: %w", q, err)
 		}
+		done = append(done, q+";")
 	}
-	return nil
+	return done, nil
 }
 
 // Targets is the nodes this sidecar knows (itself first).

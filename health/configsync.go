@@ -26,6 +26,10 @@ type Difference struct {
 	// RunningKey is the system_views.settings row that was compared, when
 	// it is not Key (the other name of a setting renamed in 4.1).
 	RunningKey string `json:"running_key,omitempty"`
+	// Default is set when cassandra.yaml does not set Key (absent,
+	// commented out or null; OnDisk is then ""), so the node should run
+	// with the release's default, and runs with something else.
+	Default string `json:"default,omitempty"`
 }
 
 // ConfigSync is the outcome of comparing cassandra.yaml with the running
@@ -68,6 +72,16 @@ func CompareConfigFile(path string, settings map[string]string) ConfigSync {
 // 8.0), lists ([/a, /b]) and maps ({k=v}) regardless of order. A key set to
 // null in the file means "Cassandra's default" and is not compared.
 func CompareConfig(yamlBytes []byte, settings map[string]string) ConfigSync {
+	return CompareConfigVersion(yamlBytes, settings, "")
+}
+
+// CompareConfigVersion is CompareConfig that also knows the release the
+// node runs (system.local release_version): a runtime-settable key that
+// cassandra.yaml leaves unset is compared with that release's default
+// (Difference.Default), so drift of a commented-out key is reported too.
+// Only 4.1's defaults are known; for other releases such keys are not
+// compared.
+func CompareConfigVersion(yamlBytes []byte, settings map[string]string, release string) ConfigSync {
 	out := ConfigSync{Status: SyncUnknown, Differences: []Difference{}}
 	if len(settings) == 0 {
 		out.Error = "running settings unknown (system_views.settings could not be read)"
@@ -111,6 +125,8 @@ func CompareConfig(yamlBytes []byte, settings map[string]string) ConfigSync {
 			out.Differences = append(out.Differences, *d)
 		}
 	}
+	out.Differences = append(out.Differences, compareDefaults(flat, settings, release)...)
+	sort.SliceStable(out.Differences, func(i, j int) bool { return out.Differences[i].Key < out.Differences[j].Key })
 	out.Status = SyncGood
 	if len(out.Differences) > 0 {
 		out.Status = SyncBad

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -520,5 +521,46 @@ func TestCompareConfigUnknownAndErrors(t *testing.T) {
 	}
 	if !sort.StringsAreSorted(keys) || len(keys) != 3 || slices.Contains(keys, "") {
 		t.Errorf("differences %v", keys)
+	}
+}
+
+// A real 4.1.6 node (settings.txt) runs every runtime-settable key at the
+// default recorded for it: a file that sets none of them shows no drift.
+// The same node with a value changed at runtime (as nodetool
+// setcompactionthroughput 12 would) shows exactly that key, with the
+// default it should have had.
+func TestCompareConfigCommentedOutDrift(t *testing.T) {
+	settings, _ := loadSettings(t)
+	// The stock 4.1.6 cassandra.yaml sets cas_contention_timeout to 1000ms.
+	file := []byte("cluster_name: realcass\ncas_contention_timeout: 1000ms\n# compaction_throughput: 64MiB/s\nhinted_handoff_throttle:\n")
+	if got := CompareConfigVersion(file, settings, "4.1.6"); got.Status != SyncGood {
+		t.Fatalf("stock running values: %s %+v", got.Status, got.Differences)
+	}
+	for k := range defaults41 {
+		if _, ok := settings[k]; !ok {
+			t.Errorf("defaults41 lists %s, which settings.txt does not have", k)
+		}
+	}
+	changed := maps.Clone(settings)
+	changed["compaction_throughput"] = "12MiB/s"
+	changed["compaction_throughput_mb_per_sec"] = "12" // 4.1 shows the old name too
+	changed["hinted_handoff_throttle"] = "2048KiB"
+	changed["hinted_handoff_throttle_in_kb"] = "2048"
+	got := CompareConfigVersion(file, changed, "4.1.6")
+	want := []Difference{
+		{Key: "compaction_throughput", Running: "12MiB/s", Default: "64MiB/s"},
+		{Key: "hinted_handoff_throttle", Running: "2048KiB", Default: "1024KiB"},
+	}
+	if got.Status != SyncBad || !reflect.DeepEqual(got.Differences, want) {
+		t.Errorf("got %s %+v, want BAD %+v", got.Status, got.Differences, want)
+	}
+	// Set in the file (under its old name): compared with the file, not the default.
+	withOld := append(file, []byte("compaction_throughput_mb_per_sec: 12\n")...)
+	if got := CompareConfigVersion(withOld, changed, "4.1.6"); len(got.Differences) != 1 || got.Differences[0].Key != "hinted_handoff_throttle" {
+		t.Errorf("old name in file: %+v", got.Differences)
+	}
+	// Unknown release: no defaults to compare with.
+	if got := CompareConfigVersion(file, changed, "5.0.2"); got.Status != SyncGood {
+		t.Errorf("5.0: %s %+v", got.Status, got.Differences)
 	}
 }

@@ -16,6 +16,8 @@ import (
 // configured level) plus:
 //
 //   - as_of, data_age_seconds: when the snapshot was taken and how old it is;
+//   - data_sources: each source (cql, jmx, nodetool status…) with its own
+//     as_of and the fields it gave (nodetool mode caches peer liveness);
 //   - datacenter, operation_mode: the coordinator DC that LOCAL_* levels
 //     are judged from, and StorageService's mode (DRAINED explains
 //     native_active false);
@@ -27,6 +29,9 @@ import (
 //     SimpleStrategy system_auth at LOCAL_ONE in a multi-DC cluster). They
 //     are reported but do not fail the check: a load balancer cannot fix
 //     replication settings, and every coordinator of the DC would fail alike;
+//   - warnings (when any): system keyspaces whose replication is too
+//     small for what Cassandra uses them for (SystemKeyspaceWarnings),
+//     with the fix; they do not fail the check;
 //   - errors (when any): what the snapshot could not read;
 //   - reasons (when unhealthy): why, in words.
 //
@@ -56,6 +61,7 @@ func Coordinator(s *node.Snapshot, cfg Config, now time.Time) (map[string]any, b
 	if !fresh {
 		reasons = append(reasons, staleReason)
 	}
+	addSources(rep, s)
 	if !s.CassandraRunning {
 		reasons = append(reasons, "cassandra is not running")
 	}
@@ -77,6 +83,14 @@ func Coordinator(s *node.Snapshot, cfg Config, now time.Time) (map[string]any, b
 	var res map[string]map[ring.ConsistencyLevel]levelResult
 	if err == nil {
 		errs = append(errs, v.notes...)
+		// Warn only about what the running settings show: without them
+		// the stop guard assumes authentication is on (the safe side),
+		// but a warning would be a guess.
+		if len(s.Settings) > 0 {
+			if w := v.systemWarnings(); len(w) > 0 {
+				rep["warnings"] = w
+			}
+		}
 		res, err = v.evaluate(s.DC, levels)
 	}
 	if err != nil {
@@ -142,6 +156,27 @@ func addAge(rep map[string]any, taken, now time.Time, maxAge time.Duration) (boo
 		return false, fmt.Sprintf("data is %.1fs old (more than %s)", age.Seconds(), maxAge)
 	}
 	return true, ""
+}
+
+// addSources sets data_sources: where each part of the answer came from
+// and as of when (absolute times: in nodetool mode peer liveness is
+// cached longer than the snapshot's own age says).
+func addSources(rep map[string]any, s *node.Snapshot) {
+	if len(s.Sources) == 0 {
+		return
+	}
+	out := make([]map[string]any, len(s.Sources))
+	for i, src := range s.Sources {
+		m := map[string]any{"source": src.Name, "as_of": src.AsOf.UTC().Format("2006-01-02T15:04:05.000Z07:00"), "fields": src.Fields}
+		if src.Fields == nil {
+			m["fields"] = []string{}
+		}
+		if src.Error != "" {
+			m["error"] = src.Error
+		}
+		out[i] = m
+	}
+	rep["data_sources"] = out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

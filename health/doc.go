@@ -12,7 +12,8 @@
 // as the down set). Two small file-system checks feed the replica report:
 // CompareConfig / CompareConfigFile (cassandra.yaml against
 // system_views.settings, with 4.1's renamed keys and units) and
-// ScanSSTables (TOC.txt against the components on disk).
+// ScanSSTables (each SSTable's components on disk against what Cassandra
+// 4.1 needs to open it and what its TOC.txt, when it has one, lists).
 //
 // "Under-replicated" means: token ranges that down nodes have made
 // unservable at that level from the coordinator's DC — exactly when a
@@ -21,4 +22,11 @@
 // levels in a multi-DC cluster, RF above the node count at ALL …) are a
 // property of the replication settings; they are reported as
 // "unavailable_by_design" and do not fail the coordinator check.
+//
+// Cassandra's replicated system keyspaces (system_auth, system_distributed,
+// system_traces) are judged at the levels Cassandra itself uses them at
+// (syskeyspaces.go: ANY for traces and repair history, and for system_auth
+// the auth_*_consistency_level settings, only when authentication is on),
+// by DownImpact (the stop and drain guard) and by the reports, where a
+// system keyspace no use of which fails is "unused_by_cassandra".
 package health

@@ -19,7 +19,7 @@ import (
 //     table does not know, and why config_sync is UNKNOWN;
 //   - corrupt_sstable_files: every damaged component found (corrupt_sstables
 //     counts SSTables, a damaged SSTable may have several);
-//   - as_of, data_age_seconds, errors, reasons as in Coordinator.
+//   - as_of, data_age_seconds, data_sources, errors, reasons as in Coordinator.
 //
 // Healthy (200) means Cassandra runs, gossip is active, no SSTable is
 // corrupt, the snapshot is fresh, and — only with
@@ -42,6 +42,7 @@ func Replica(s *node.Snapshot, sync ConfigSync, corrupt []CorruptSSTable, cfg Co
 	if !fresh {
 		reasons = append(reasons, staleReason)
 	}
+	addSources(rep, s)
 	if !s.CassandraRunning {
 		reasons = append(reasons, "cassandra is not running")
 	}

@@ -19,13 +19,14 @@ type ringView struct {
 	keyspaces []ring.Keyspace // sorted by name; LocalStrategy left out
 	repl      map[string]ring.Replication
 	down      []int
-	notes     []string // what was left out of the ring, and why
+	notes     []string          // what was left out of the ring, and why
+	settings  map[string]string // system_views.settings: how Cassandra uses its system keyspaces
 }
 
 // newRingView builds the ring from s. An error means there is no ring to
 // judge availability on (no endpoint with tokens, or inconsistent tokens).
 func newRingView(s *node.Snapshot) (*ringView, error) {
-	v := &ringView{repl: map[string]ring.Replication{}}
+	v := &ringView{repl: map[string]ring.Replication{}, settings: s.Settings}
 	var eps []ring.Endpoint
 	seen := map[string]bool{}
 	add := func(name, dc, rack string, tokens []string, what string) {
@@ -120,6 +121,9 @@ const (
 	statusUnavailable   = "unavailable"
 	statusByDesign      = "unavailable_by_design"
 	statusNotReplicated = "not_replicated_in_dc"
+	// A system keyspace unservable at a configured level that Cassandra
+	// does not use it at (systemUses): not counted.
+	statusUnused = "unused_by_cassandra"
 )
 
 // levelResult is one keyspace at one level from one coordinator DC.
@@ -181,9 +185,49 @@ func (v *ringView) evaluate(dc string, levels []ring.ConsistencyLevel) (map[stri
 			}
 			m[cl] = res
 		}
+		if isSystemKeyspace(k.Name) {
+			fails, err := v.systemUseFails(k, dc, base, cur)
+			if err != nil {
+				return nil, err
+			}
+			if !fails {
+				for cl, res := range m {
+					if res.status == statusUnavailable || res.status == statusByDesign {
+						res.status, res.example = statusUnused, nil
+						m[cl] = res
+					}
+				}
+			}
+		}
 		out[k.Name] = m
 	}
 	return out, nil
+}
+
+// systemUseFails says whether some level Cassandra uses system keyspace k
+// at fails from dc, now (cur) or even with every node up (base). Only then
+// do its unservable ranges at the configured levels count: nothing that
+// reads it would notice otherwise.
+func (v *ringView) systemUseFails(k ring.Keyspace, dc string, base, cur *ring.Availability) (bool, error) {
+	for _, j := range v.judgedLevels(k.Name, nil) {
+		if localLevel(j.cl) && k.Replication.Strategy == ring.NetworkTopologyStrategy && k.Replication.RFIn(dc).All == 0 {
+			continue
+		}
+		for _, a := range []*ring.Availability{base, cur} {
+			if j.token != nil {
+				o, err := a.CheckToken(k.Name, j.cl, *j.token)
+				if err != nil || !o.OK {
+					return true, err
+				}
+				continue
+			}
+			n, err := a.UnavailableCount(k.Name, j.cl)
+			if err != nil || n > 0 {
+				return true, err
+			}
+		}
+	}
+	return false, nil
 }
 
 func localLevel(cl ring.ConsistencyLevel) bool {

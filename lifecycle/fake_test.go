@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,9 @@ type fakeNode struct {
 	staleData      bool
 	healthAfters   []time.Time
 	healthPassedAt time.Time
+	// incurable: while the process runs and is not healthy, the replica
+	// check fails for these reasons, which waiting will not cure.
+	incurable []string
 
 	// Drain behaviour.
 	drainErr     error
@@ -136,6 +140,8 @@ func (f *fakeNode) Health(after time.Time) (lifecycle.Health, bool) {
 	switch {
 	case err != nil || p == 0:
 		return lifecycle.Health{Failed: map[string][]string{"coordinator": {"native transport down"}, "replica": {"not running"}}}, true
+	case !f.healthy && f.incurable != nil:
+		return lifecycle.Health{Passed: []string{"coordinator"}, Failed: map[string][]string{"replica": f.incurable}, Incurable: map[string][]string{"replica": f.incurable}}, true
 	case !f.healthy:
 		return lifecycle.Health{Passed: []string{"coordinator"}, Failed: map[string][]string{"replica": {"JOINING"}}}, true
 	}
@@ -233,6 +239,12 @@ func baseConfig(dir, pidFile string) lifecycle.Config {
 // config and the node first. running writes the pid file first.
 func newFixture(t *testing.T, running bool, mod func(*lifecycle.Config, *fakeNode)) *fixture {
 	t.Helper()
+	return newFixtureLog(t, running, mod, nil)
+}
+
+// newFixtureLog is newFixture with the manager logging to log.
+func newFixtureLog(t *testing.T, running bool, mod func(*lifecycle.Config, *fakeNode), log *slog.Logger) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	fx := &fixture{dir: dir, node: newFakeNode(dir)}
 	fx.cfg = baseConfig(dir, fx.node.pidFile)
@@ -243,7 +255,7 @@ func newFixture(t *testing.T, running bool, mod func(*lifecycle.Config, *fakeNod
 	if running {
 		fx.node.startProcess(t)
 	}
-	m, err := lifecycle.New(fx.cfg, fx.node, nil)
+	m, err := lifecycle.New(fx.cfg, fx.node, log)
 	if err != nil {
 		t.Fatal(err)
 	}

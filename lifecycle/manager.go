@@ -33,6 +33,9 @@ type Node interface {
 type Health struct {
 	Passed []string            // names of the checks that pass
 	Failed map[string][]string // check → why it fails
+	// Incurable are the failures among Failed that waiting will not cure
+	// (check → why): a start that sees one ends FAILED at once.
+	Incurable map[string][]string
 }
 
 // RequiredChecks must all pass before a start succeeds.
@@ -104,16 +107,17 @@ type Manager struct {
 	cancelBase context.CancelCauseFunc
 	wg         sync.WaitGroup
 
-	mu          sync.Mutex
-	rec         record
-	cur         *operation
-	closed      bool
-	pid         int
-	pidErr      error
-	overriding  string
-	loadWarning string
-	saveErr     error
-	sup         supervision
+	mu            sync.Mutex
+	rec           record
+	cur           *operation
+	closed        bool
+	pid           int
+	pidErr        error
+	overriding    string
+	overrideSince time.Time // when the coordinator check was last made to fail
+	loadWarning   string
+	saveErr       error
+	sup           supervision
 }
 
 type supervision struct {
@@ -418,6 +422,7 @@ func (m *Manager) applyOverride() {
 	if reason != m.overriding {
 		m.overriding = reason
 		m.node.FailCoordinator(reason)
+		m.overrideSince = time.Now()
 	}
 }
 
@@ -488,7 +493,10 @@ func (m *Manager) finish(op *operation, outcome string, state State, msg string)
 	}
 	m.persist()
 	m.applyOverride()
-	if outcome == Succeeded {
+	if outcome == Succeeded && op.kind == "stop" {
+		// Once stopped there is no pid; name the process that was stopped.
+		m.log.Info("node stop succeeded", "seconds", t.seconds(now), "stopped_pid", op.pid)
+	} else if outcome == Succeeded {
 		m.log.Info("node "+op.kind+" succeeded", "seconds", t.seconds(now), "pid", t.PID)
 	} else {
 		m.log.Error("node "+op.kind+" "+outcome, "err", msg, "seconds", t.seconds(now))
@@ -570,6 +578,11 @@ func (m *Manager) runStop(op *operation) {
 		started := m.beginStep(op, StepFailHealth)
 		m.mu.Lock()
 		t.Checks = []string{"coordinator"}
+		// The grace counts from when the check really began to fail (the
+		// step is recorded, and persisted, just before).
+		if m.overriding != "" && m.overrideSince.After(started) {
+			started = m.overrideSince
+		}
 		m.mu.Unlock()
 		if !sleep(op.ctx, m.cfg.Grace-time.Since(started)) {
 			m.interrupted(op)
@@ -697,11 +710,16 @@ func (m *Manager) runStart(op *operation) {
 			m.finish(op, Succeeded, Running, "")
 			return
 		}
-		if time.Now().After(op.deadline) {
+		incurable := whyIncurable(pid, perr, h, ok)
+		if incurable != "" || time.Now().After(op.deadline) {
 			m.mu.Lock()
 			t.Checks = append([]string(nil), h.Passed...)
 			m.mu.Unlock()
-			m.finish(op, FailedOut, Failed, fmt.Sprintf("Cassandra was not healthy within %s (lifecycle.start_timeout): %s", m.cfg.StartTimeout, why))
+			msg := fmt.Sprintf("Cassandra was not healthy within %s (lifecycle.start_timeout): %s", m.cfg.StartTimeout, why)
+			if incurable != "" {
+				msg = "Cassandra runs but cannot become healthy: " + incurable
+			}
+			m.finish(op, FailedOut, Failed, msg)
 			return
 		}
 		if !sleep(op.ctx, m.cfg.Poll/2) {

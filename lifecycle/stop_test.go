@@ -3,7 +3,10 @@ package lifecycle_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,4 +338,42 @@ func TestStopCommandProblems(t *testing.T) {
 			t.Error("the process is gone: ringside must not kill it")
 		}
 	})
+}
+
+// The log line of a finished stop names the process that was stopped
+// (after the stop there is no pid, and "pid=0" told an operator nothing).
+func TestStopLogNamesStoppedPID(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	fx := newFixtureLog(t, true, nil, slog.New(slog.NewTextHandler(&buf, nil)))
+	run(t, fx.m)
+	if _, err := fx.m.Stop(ctxT(t), true); err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "node stop succeeded") {
+			line = l
+		}
+	}
+	if want := fmt.Sprintf("stopped_pid=%d", fakePID); !strings.Contains(line, want) || strings.Contains(line, " pid=0") {
+		t.Errorf("log line %q, want it to contain %s", line, want)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -27,6 +25,9 @@ type Config struct {
 	Nodetool string
 	// NodetoolArgs come before every command, e.g. -h 127.0.0.1 -p 7199.
 	NodetoolArgs []string
+	// NodetoolInterval is how often `nodetool status` runs at most in
+	// steady state without Jolokia (see nodetool_mode.go); 0: DefaultNodetoolInterval.
+	NodetoolInterval time.Duration
 	// PIDFile is Cassandra's pidfile (cassandra -p); empty: not checked.
 	PIDFile string
 	// Timeout bounds one Snapshot and each request in it; 0: 10 s.
@@ -40,6 +41,7 @@ type Adapter struct {
 	cql *cqlClient
 	jmx *Jolokia
 	nt  *Nodetool
+	ntm *ntMode // the nodetool mode's cache
 }
 
 // The StorageService attributes a Snapshot reads, in one bulk request.
@@ -65,6 +67,7 @@ func New(cfg Config, log *slog.Logger) *Adapter {
 		a.jmx = &Jolokia{URL: cfg.JolokiaURL, Client: defaultJolokiaClient()}
 	}
 	a.nt = &Nodetool{Path: cfg.Nodetool, Args: cfg.NodetoolArgs, Timeout: cfg.Timeout}
+	a.ntm = newNTMode(cfg.NodetoolInterval)
 	return a
 }
 
@@ -99,19 +102,16 @@ func (a *Adapter) Snapshot(ctx context.Context) *Snapshot {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
 	s := &Snapshot{Taken: time.Now(), LiveEndpoints: []string{}, UnreachableEndpoints: []string{}}
+	if a.jmx == nil {
+		return a.snapshotNodetool(ctx, s)
+	}
 
 	// CQL and JMX in parallel; a source still busy when the context ends
 	// is reported as timed out (its goroutine finishes on its own).
 	cqlCh := make(chan *cqlResult, 1)
 	jmxCh := make(chan *jmxResult, 1)
-	go func() { cqlCh <- a.cql.read(ctx) }()
-	go func() {
-		if a.jmx != nil {
-			jmxCh <- a.readJolokia(ctx)
-		} else {
-			jmxCh <- a.readNodetool(ctx)
-		}
-	}()
+	go func() { cqlCh <- a.cql.read(ctx, false) }()
+	go func() { jmxCh <- a.readJolokia(ctx) }()
 	var cr *cqlResult
 	var jr *jmxResult
 	for cr == nil || jr == nil {
@@ -123,14 +123,55 @@ func (a *Adapter) Snapshot(ctx context.Context) *Snapshot {
 				cr = &cqlResult{errs: []string{"cql: " + ctx.Err().Error()}}
 			}
 			if jr == nil {
-				src := "jmx"
-				if a.jmx == nil {
-					src = "nodetool"
-				}
-				jr = &jmxResult{errs: []string{src + ": " + ctx.Err().Error()}}
+				jr = &jmxResult{errs: []string{"jmx: " + ctx.Err().Error()}}
 			}
 		}
 	}
+	jmxFields := []string{"native_active", "gossip_active", "operation_mode", "alive_peers", "dead_peers"}
+	s.Sources = []Source{{Name: "cql", AsOf: s.Taken, Fields: cqlFields(cr)}, {Name: "jmx", AsOf: s.Taken, Fields: jmxFields}}
+	if !jr.answered && len(jr.errs) > 0 {
+		s.Sources[1].Error = jr.errs[0]
+	}
+	return a.finish(s, cr, jr, storagePort(cr))
+}
+
+// snapshotNodetool is Snapshot without Jolokia: CQL first, then the
+// nodetool runs that are due (nodetool_mode.go).
+func (a *Adapter) snapshotNodetool(ctx context.Context, s *Snapshot) *Snapshot {
+	cr := a.cql.read(ctx, true)
+	if ctx.Err() != nil && !cr.answered {
+		cr.errs = append(cr.errs[:0:0], "cql: "+ctx.Err().Error())
+	}
+	jr, srcs := a.ntm.snapshot(ctx, a.nt, cr, s.Taken)
+	s.Sources = srcs
+	port := storagePort(cr)
+	if !cr.local {
+		a.ntm.mu.Lock()
+		if a.ntm.port > 0 {
+			port = a.ntm.port
+		}
+		a.ntm.mu.Unlock()
+	}
+	return a.finish(s, cr, jr, port)
+}
+
+// cqlFields are the answers' fields a CQL read gave (see Source).
+func cqlFields(cr *cqlResult) []string {
+	f := []string{}
+	if cr.local {
+		f = append(f, "id", "tokens", "datacenter")
+	}
+	if cr.peers != nil || cr.keyspaces != nil {
+		f = append(f, "peers", "keyspaces")
+	}
+	if cr.settings != nil {
+		f = append(f, "settings")
+	}
+	return f
+}
+
+// finish fills the snapshot from what CQL and JMX (or nodetool) said.
+func (a *Adapter) finish(s *Snapshot, cr *cqlResult, jr *jmxResult, port int) *Snapshot {
 	s.Errors = append(s.Errors, cr.errs...)
 	s.Errors = append(s.Errors, jr.errs...)
 
@@ -154,7 +195,7 @@ func (a *Adapter) Snapshot(ctx context.Context) *Snapshot {
 	}
 	s.GossipActive = jr.gossip
 	if jr.haveRows {
-		jr.live, jr.unreachable = statusEndpoints(jr.statusRows, storagePort(cr))
+		jr.live, jr.unreachable = statusEndpoints(jr.statusRows, port)
 	}
 	if jr.live != nil {
 		s.LiveEndpoints = jr.live
@@ -282,89 +323,4 @@ func (r *jmxResult) setAttr(attr string, v any) error {
 		r.release, err = asString(v)
 	}
 	return err
-}
-
-// readNodetool is the fallback: statusbinary, statusgossip, status and
-// netstats (for the operation mode), run in parallel since each starts a JVM.
-func (a *Adapter) readNodetool(ctx context.Context) *jmxResult {
-	r := &jmxResult{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	failed := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		errs = append(errs, err)
-		// A command that ran (its output did not parse, or it failed for
-		// another reason than the connection) still talked to the node's JMX.
-		var ne *NodetoolError
-		if !errors.As(err, &ne) || ne.ExitCode > 0 && !ne.ConnectFailed() {
-			r.answered = true
-		}
-	}
-	ok := func(set func()) {
-		mu.Lock()
-		defer mu.Unlock()
-		r.answered = true
-		set()
-	}
-	cmds := []func() error{
-		func() error {
-			v, err := a.nt.StatusBinary(ctx)
-			if err == nil {
-				ok(func() { r.native, r.nativeKnown = v, true })
-			}
-			return err
-		},
-		func() error {
-			v, err := a.nt.StatusGossip(ctx)
-			if err == nil {
-				ok(func() { r.gossip, r.gossipKnown = v, true })
-			}
-			return err
-		},
-		func() error {
-			rows, err := a.nt.Status(ctx)
-			if err == nil {
-				ok(func() { r.statusRows, r.haveRows = rows, true })
-			}
-			return err
-		},
-		func() error {
-			mode, err := a.nt.OperationMode(ctx)
-			if err == nil {
-				ok(func() { r.mode = mode })
-			}
-			return err
-		},
-	}
-	for _, f := range cmds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(); err != nil {
-				failed(err)
-			}
-		}()
-	}
-	wg.Wait()
-	// JMX unreachable: every command says so; report it once.
-	allConnect := len(errs) == len(cmds)
-	for _, err := range errs {
-		var ne *NodetoolError
-		if !errors.As(err, &ne) || !ne.ConnectFailed() {
-			allConnect = false
-		}
-	}
-	if allConnect {
-		var ne *NodetoolError
-		errors.As(errs[0], &ne)
-		r.errs = []string{"nodetool: " + ne.Message}
-		return r
-	}
-	for _, err := range errs {
-		r.errs = append(r.errs, "nodetool: "+strings.TrimPrefix(err.Error(), "nodetool "))
-	}
-	sort.Strings(r.errs) // the commands finish in any order
-	return r
 }

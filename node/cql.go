@@ -59,6 +59,9 @@ type cqlResult struct {
 	peers                                  []Peer
 	keyspaces                              []Keyspace
 	settings                               map[string]string
+	// gossip is system_views.gossip_info; haveGossip: it was read.
+	gossip     []GossipState
+	haveGossip bool
 }
 
 func (c *cqlClient) session() (*gocql.Session, error) {
@@ -141,7 +144,11 @@ func serverError(err error) bool {
 // peersV2Missing: the node has no system.peers_v2 (before 4.0:
 // "unconfigured table peers_v2"; "table peers_v2 does not exist" in 4.x
 // wording). gocql's own host discovery falls back on the same code.
-func peersV2Missing(err error) bool {
+func peersV2Missing(err error) bool { return tableMissing(err) }
+
+// tableMissing: the node has no such table (an Invalid request error
+// "unconfigured table …" or "table … does not exist").
+func tableMissing(err error) bool {
 	var re gocql.RequestError
 	if !errors.As(err, &re) || re.Code() != gocql.ErrCodeInvalid {
 		return false
@@ -157,8 +164,10 @@ func hostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// read reads system.local, peers, keyspaces and settings.
-func (c *cqlClient) read(ctx context.Context) *cqlResult {
+// read reads system.local, peers, keyspaces and settings, and with
+// gossipInfo system_views.gossip_info (nodetool mode only, so that a
+// Jolokia-mode adapter runs exactly the queries it always did).
+func (c *cqlClient) read(ctx context.Context, gossipInfo bool) *cqlResult {
 	r := &cqlResult{}
 	fail := func(what string, err error) { r.errs = append(r.errs, fmt.Sprintf("cql: %s: %v", what, err)) }
 	s, err := c.session()
@@ -228,9 +237,25 @@ func (c *cqlClient) read(ctx context.Context) *cqlResult {
 	settings := scanSettings(it)
 	if err := it.Close(); err != nil {
 		fail("system_views.settings", err)
-		lost(err)
+		if lost(err) {
+			return r
+		}
 	} else {
 		r.settings = settings
+	}
+
+	if gossipInfo {
+		rows, err := readGossip(ctx, q)
+		switch {
+		case err == nil:
+			r.gossip, r.haveGossip = rows, true
+		case tableMissing(err):
+			// Cassandra 4.0 has no gossip_info: nodetool tells instead.
+			c.log.Debug("no system_views.gossip_info", "err", err)
+		default:
+			fail("system_views.gossip_info", err)
+			lost(err)
+		}
 	}
 	return r
 }

@@ -3,12 +3,19 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 )
+
+// drainModeMaxAge: in nodetool mode, a CQL answer this recent stands for
+// "not drained" before a drain.
+const drainModeMaxAge = 5 * time.Second
 
 // Drain does what `nodetool drain` does: StorageService.drain() (stop the
 // native transport and gossip, flush every table, stop accepting writes),
 // through Jolokia when configured, else through nodetool. A node whose
-// OperationMode is already DRAINED is left alone and already is true.
+// OperationMode is already DRAINED is left alone and already is true (in
+// nodetool mode the mode is read with netstats unless a snapshot's CQL
+// read was answered in the last drainModeMaxAge).
 //
 // Only ctx bounds the drain itself: it flushes every memtable, which can
 // take tens of seconds, so the adapter's Timeout (meant for reads) does
@@ -34,12 +41,18 @@ func (a *Adapter) Drain(ctx context.Context) (already bool, err error) {
 		}
 		return false, nil
 	}
-	mode, err := a.nt.OperationMode(rctx)
-	if err != nil {
-		return false, fmt.Errorf("drain: reading OperationMode: %w", err)
-	}
-	if mode == "DRAINED" {
-		return true, nil
+	// A CQL answer moments ago means the node is not drained (a drain
+	// stops the native transport first): no JVM for netstats. Draining a
+	// node drained meanwhile is harmless (StorageService.drain: "Cannot
+	// drain node (did it already happen?)").
+	if !a.ntm.answeredCQLSince(time.Now().Add(-drainModeMaxAge)) {
+		mode, err := a.nt.OperationMode(rctx)
+		if err != nil {
+			return false, fmt.Errorf("drain: reading OperationMode: %w", err)
+		}
+		if mode == "DRAINED" {
+			return true, nil
+		}
 	}
 	nt := *a.nt
 	nt.Timeout = 0 // ctx decides

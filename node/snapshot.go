@@ -42,6 +42,25 @@ type Snapshot struct {
 	Keyspaces []Keyspace `json:"keyspaces,omitempty"`
 	// Settings are system_views.settings (name → value; a null value is absent).
 	Settings map[string]string `json:"-"`
+
+	// Sources says where each part came from and how old it is: with
+	// Jolokia every part is read at Taken; in nodetool mode `nodetool
+	// status` (and, when CQL cannot tell, info and netstats) is cached for
+	// Config.NodetoolInterval, so its AsOf can be older than Taken.
+	Sources []Source `json:"data_sources,omitempty"`
+}
+
+// Source is one way the snapshot's data was read.
+type Source struct {
+	// Name is "cql", "jmx", or the nodetool command, e.g. "nodetool status".
+	Name string `json:"source"`
+	// AsOf is when the read started (absolute, so it does not go stale in
+	// an answer served later).
+	AsOf time.Time `json:"as_of"`
+	// Fields are the health answers' fields this source gave.
+	Fields []string `json:"fields"`
+	// Error is why the last read failed; the fields are then unknown.
+	Error string `json:"error,omitempty"`
 }
 
 // Peer is one row of system.peers_v2.

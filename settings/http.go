@@ -35,8 +35,9 @@ const maxBody = 64 << 10
 // key filters (repeatable, comma-separated, 4.1 or old names); no key: every
 // row of system_views.settings. The selector is fanout.ParseSelector's,
 // default scope local. Local answers are the CEP's {"runtime": {...}}:
-// 200, 400 {"error", "problems": {key: why}} for bad input, 503 without a
-// Jolokia agent (PUT), 502 when the node fails (a PUT failure also lists
+// 200, 400 {"error", "problems": {key: why}} for bad input, 503 (PUT) for
+// a setting this sidecar cannot change (nodetool mode: one no nodetool
+// command sets, with "problems"; neither Jolokia nor nodetool), 502 when the node fails (a PUT failure also lists
 // "applied", "failed", "not_attempted"). Other scopes fan out to each
 // selected node's /v1/peer/settings and answer
 // {"nodes": [{host_id, address, endpoint, datacenter, rack, success,
@@ -270,7 +271,7 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &ae):
 		return ae.HTTPStatus()
-	case errors.Is(err, ErrNoJMX):
+	case errors.Is(err, ErrNoJMX), errors.As(err, new(*NoSetterError)):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadGateway
@@ -417,10 +418,13 @@ func sortedKeys(m map[string]any) []string {
 func writeError(w http.ResponseWriter, code int, err error) {
 	body := map[string]any{"error": err.Error()}
 	var ie *InputError
+	var ne *NoSetterError
 	var ae *ApplyError
 	switch {
 	case errors.As(err, &ie):
 		body["problems"] = ie.Problems
+	case errors.As(err, &ne):
+		body["problems"] = ne.Problems
 	case errors.As(err, &ae):
 		body["applied"] = ae.Applied
 		if ae.Failed != nil {

@@ -64,7 +64,7 @@ func decode(t *testing.T, body string) map[string]any {
 // TestHTTPLocal: the CEP's exchange byte for byte, filters, errors, the
 // peer endpoint, and a cluster scope whose only node is this one.
 func TestHTTPLocal(t *testing.T) {
-	c := simtest.Start(t, "dc1:1x1", false, nil)
+	c := simtest.Start(t, "dc1:1x1", true, nil)
 	n := c.Nodes()[0]
 	srv := httptest.NewServer(nil)
 	defer srv.Close()
@@ -151,16 +151,21 @@ func TestHTTPLocal(t *testing.T) {
 		}
 	}
 
-	// Without Jolokia: GET works, PUT says why it cannot.
+	// Without Jolokia: GET works, PUT goes through nodetool, and says why
+	// it cannot for a key no nodetool command sets.
 	noJMX := httptest.NewServer(Handler(NodeLocal(adapterFor(t, c, n, false)), cl, nil))
 	defer noJMX.Close()
-	if code, body, _ := do(t, "PUT", noJMX.URL+"/v1/settings", `{"concurrent_compactors": 2}`); code != 503 || !strings.Contains(body, "jolokia_url") {
+	if code, body, _ := do(t, "PUT", noJMX.URL+"/v1/settings", `{"concurrent_compactors": 2}`); code != 200 || body != `{"cassandra_yaml":"`+YAMLNote+`","runtime":{"concurrent_compactors":2}}`+"\n" {
 		t.Errorf("PUT without Jolokia: %d %s", code, body)
+	}
+	if code, body, _ := do(t, "PUT", noJMX.URL+"/v1/settings", `{"concurrent_compactors": 3, "tombstone_warn_threshold": 2000}`); code != 503 ||
+		!strings.Contains(body, `"problems":{"tombstone_warn_threshold":"no nodetool command sets it in Cassandra 4.1 (only JMX: org.apache.cassandra.db:type=StorageService TombstoneWarnThreshold); configure cassandra.jolokia_url`) {
+		t.Errorf("PUT of a key without a nodetool setter: %d %s", code, body)
 	}
 	if code, body, _ := do(t, "PUT", noJMX.URL+"/v1/settings", `{"concurrent_compactors": -2}`); code != 400 {
 		t.Errorf("bad PUT without Jolokia: %d %s", code, body)
 	}
-	if code, body, _ := do(t, "GET", noJMX.URL+"/v1/settings?key=concurrent_compactors", ""); code != 200 || body != `{"runtime":{"concurrent_compactors":5}}`+"\n" {
+	if code, body, _ := do(t, "GET", noJMX.URL+"/v1/settings?key=concurrent_compactors", ""); code != 200 || body != `{"runtime":{"concurrent_compactors":2}}`+"\n" {
 		t.Errorf("GET without Jolokia: %d %s", code, body)
 	}
 }

@@ -2,7 +2,9 @@
 // answers {"runtime": {...}}, the node's system_views.settings keyed as in
 // cassandra.yaml, and PUT /v1/settings applies a JSON object of
 // cassandra.yaml keys to the running node through JMX (Jolokia) attribute
-// writes or operations, then answers the node's values for those keys:
+// writes or operations, or without Jolokia through the nodetool command
+// that calls the same setter (nodetool.go), then answers the node's values
+// for those keys:
 //
 //	curl -XPUT localhost:5000/v1/settings/ -d '{"compaction_throughput_mb_per_sec": 12}'
 //	{"runtime": {"compaction_throughput_mb_per_sec": 12}}
@@ -54,7 +56,9 @@ type JMX interface {
 type Local interface {
 	// Settings reads system_views.settings now (name → value; null values absent).
 	Settings(ctx context.Context) (map[string]string, error)
-	// JMX is nil when no Jolokia agent is configured: PUT then fails with ErrNoJMX.
+	// JMX is nil when no Jolokia agent is configured: PUT then goes
+	// through nodetool (if the Local is also a NodetoolLocal), else fails
+	// with ErrNoJMX.
 	JMX() JMX
 }
 
@@ -75,9 +79,10 @@ func (l adapterLocal) JMX() JMX {
 	return nil
 }
 
-// ErrNoJMX: the sidecar has no Jolokia agent to change settings through.
-var ErrNoJMX = errors.New("settings cannot be changed at runtime without a Jolokia agent: " +
-	"configure cassandra.jolokia_url (nodetool has no generic setter)")
+// ErrNoJMX: the sidecar has neither a Jolokia agent nor nodetool to
+// change settings through.
+var ErrNoJMX = errors.New("settings cannot be changed at runtime without a Jolokia agent or nodetool: " +
+	"configure cassandra.jolokia_url (or cassandra.nodetool)")
 
 // maxListed bounds the problems an InputError's message lists (Problems has them all).
 const maxListed = 10
@@ -226,7 +231,8 @@ func dedupe(keys []string) []string {
 }
 
 // Set validates everything first (nothing is applied on any error), applies
-// each change through JMX in key order, stopping at the first failure
+// each change in key order through JMX, or without Jolokia through
+// nodetool's setter for it (nodetool.go), stopping at the first failure
 // (*ApplyError), then reads system_views.settings back and returns the
 // runtime values of the changed keys, keyed as given (the CEP's answer).
 func Set(ctx context.Context, l Local, changes map[string]any) (map[string]any, error) {
@@ -234,17 +240,37 @@ func Set(ctx context.Context, l Local, changes map[string]any) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	j := l.JMX()
-	if j == nil {
-		return nil, ErrNoJMX
+	var applyOne func(plan) error
+	var rejected func(error) bool
+	if j := l.JMX(); j != nil {
+		applyOne = func(p plan) error { return apply(ctx, j, p) }
+		rejected = func(err error) bool {
+			var je *node.JolokiaError
+			return errors.As(err, &je) && je.Status == http.StatusBadRequest &&
+				strings.HasSuffix(je.ErrorType, "IllegalArgumentException")
+		}
+		if err := refuseUnsettable(ps, true); err != nil {
+			return nil, err
+		}
+	} else {
+		var nt Nodetool
+		if nl, ok := l.(NodetoolLocal); ok {
+			nt = nl.Nodetool()
+		}
+		if nt == nil {
+			return nil, ErrNoJMX
+		}
+		if err := refuseUnsettable(ps, false); err != nil {
+			return nil, err
+		}
+		applyOne = func(p plan) error { return viaNodetool(ctx, nt, p) }
+		rejected = nodetoolRejected
 	}
 	ae := &ApplyError{Applied: []string{}}
 	for i, p := range ps {
-		if err := apply(ctx, j, p); err != nil {
+		if err := applyOne(p); err != nil {
 			ae.Failed = map[string]string{p.key: err.Error()}
-			var je *node.JolokiaError
-			ae.rejected = errors.As(err, &je) && je.Status == http.StatusBadRequest &&
-				strings.HasSuffix(je.ErrorType, "IllegalArgumentException")
+			ae.rejected = rejected(err)
 			for _, q := range ps[i+1:] {
 				ae.NotAttempted = append(ae.NotAttempted, q.key)
 			}

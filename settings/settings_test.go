@@ -18,7 +18,8 @@ import (
 	"github.com/ringside/ringside/sim/simtest"
 )
 
-// adapterFor is an adapter for node n as `ringside serve` beside it would configure it.
+// adapterFor is an adapter for node n as `ringside serve` beside it would
+// configure it: with Jolokia, or in nodetool mode with the node's bin/nodetool.
 func adapterFor(t *testing.T, c *sim.Cluster, n *sim.Node, withJolokia bool) *node.Adapter {
 	t.Helper()
 	cfg := node.Config{
@@ -27,6 +28,9 @@ func adapterFor(t *testing.T, c *sim.Cluster, n *sim.Node, withJolokia bool) *no
 	}
 	if withJolokia {
 		cfg.JolokiaURL = fmt.Sprintf("http://%s/jolokia/", net.JoinHostPort(n.Addr.String(), fmt.Sprint(c.Config().JolokiaPort)))
+	} else {
+		// Without a node directory there is no bin/nodetool: "nodetool" from $PATH, absent here.
+		cfg.Nodetool = n.NodetoolPath()
 	}
 	a := node.New(cfg, nil)
 	t.Cleanup(a.Close)
@@ -96,14 +100,16 @@ func TestCEPExample(t *testing.T) {
 // and read it back through system_views.settings (both names, typed as Get
 // answers) and JMX. The values are what a 4.1 node shows after such a
 // setter (DatabaseDescriptor builds the Config value in the JMX unit).
-var roundTrips = []struct {
+type roundTrip struct {
 	key   string
 	value any
 	rows  map[string]any // Get's answer for both names
 	mbean string
 	attr  string // "" for settings set through operations
 	jmx   string
-}{
+}
+
+var roundTrips = []roundTrip{
 	{"compaction_throughput", "20MiB/s", map[string]any{"compaction_throughput": "20MiB/s", "compaction_throughput_mb_per_sec": int64(20)}, StorageService, "CompactionThroughputMbPerSec", "20"},
 	{"compaction_throughput", "2048KiB/s", map[string]any{"compaction_throughput": "2MiB/s", "compaction_throughput_mb_per_sec": int64(2)}, StorageService, "CompactionThroughputMbPerSec", "2"},
 	{"compaction_throughput_mb_per_sec", 12, map[string]any{"compaction_throughput": "12MiB/s", "compaction_throughput_mb_per_sec": int64(12)}, StorageService, "CompactionThroughputMbPerSec", "12"},
@@ -143,7 +149,81 @@ var roundTrips = []struct {
 	{"cas_contention_timeout_in_ms", 1500, map[string]any{"cas_contention_timeout": "1500ms", "cas_contention_timeout_in_ms": int64(1500)}, StorageService, "CasContentionTimeout", "1500"},
 	{"truncate_request_timeout", "2m", map[string]any{"truncate_request_timeout": "120000ms", "truncate_request_timeout_in_ms": int64(120000)}, StorageService, "TruncateRpcTimeout", "120000"},
 	{"truncate_request_timeout_in_ms", 90000, map[string]any{"truncate_request_timeout": "90000ms", "truncate_request_timeout_in_ms": int64(90000)}, StorageService, "TruncateRpcTimeout", "90000"},
+	// Write-only JMX attributes, set through nodetool only.
+	{"hinted_handoff_throttle", "2MiB", map[string]any{"hinted_handoff_throttle": "2048KiB", "hinted_handoff_throttle_in_kb": int64(2048)}, StorageService, "", ""},
+	{"hinted_handoff_throttle_in_kb", 512, map[string]any{"hinted_handoff_throttle": "512KiB", "hinted_handoff_throttle_in_kb": int64(512)}, StorageService, "", ""},
+	{"entire_sstable_stream_throughput_outbound", "48MiB/s", map[string]any{"entire_sstable_stream_throughput_outbound": "48MiB/s"}, StorageService, "", ""},
+	{"entire_sstable_inter_dc_stream_throughput_outbound", "12MiB/s", map[string]any{"entire_sstable_inter_dc_stream_throughput_outbound": "12MiB/s"}, StorageService, "", ""},
 }
+
+// checkRoundTrip sets rt through l and reads it back through
+// system_views.settings and, where the attribute is readable, jmx's JMX.
+func checkRoundTrip(t *testing.T, l, jmx Local, rt roundTrip) {
+	t.Helper()
+	got, err := Set(context.Background(), l, map[string]any{rt.key: rt.value})
+	if err != nil {
+		t.Errorf("%s=%v: %v", rt.key, rt.value, err)
+		return
+	}
+	if !reflect.DeepEqual(got, map[string]any{rt.key: rt.rows[rt.key]}) {
+		t.Errorf("%s=%v answered %#v, want %#v", rt.key, rt.value, got, rt.rows[rt.key])
+	}
+	var keys []string
+	for k := range rt.rows {
+		keys = append(keys, k)
+	}
+	if v := mustGet(t, l, keys...); !reflect.DeepEqual(v, rt.rows) {
+		t.Errorf("%s=%v: system_views.settings %#v, want %#v", rt.key, rt.value, v, rt.rows)
+	}
+	if rt.attr != "" {
+		if v := readAttr(t, jmx, rt.mbean, rt.attr); v != rt.jmx {
+			t.Errorf("%s=%v: %s = %s, want %s", rt.key, rt.value, rt.attr, v, rt.jmx)
+		}
+	}
+}
+
+// TestEveryKeyRoundTripsNodetool: the same through nodetool's setters (no
+// Jolokia in the sidecar; read back through system_views.settings, and
+// through the node's own JMX where the attribute is readable). Keys no
+// nodetool command sets are refused, naming why, and change nothing.
+func TestEveryKeyRoundTripsNodetool(t *testing.T) {
+	c := simtest.Start(t, "dc1:1x1", true, nil)
+	n := c.Nodes()[0]
+	l := NodeLocal(adapterFor(t, c, n, false))
+	jmx := NodeLocal(adapterFor(t, c, n, true)) // to read back
+	ctx := context.Background()
+	for _, rt := range roundTrips {
+		p := plan{t: byName[rt.key].e.targets[0]}
+		if _, ok := nodetoolSetters[targetKey(p.t)]; !ok {
+			before := mustGet(t, l, rt.key)
+			_, err := Set(ctx, l, map[string]any{rt.key: rt.value})
+			var ne *NoSetterError
+			if !errors.As(err, &ne) || !strings.Contains(ne.Problems[rt.key], "no nodetool command sets it") || status(err) != 503 {
+				t.Errorf("%s without a nodetool setter: %v", rt.key, err)
+			}
+			if after := mustGet(t, l, rt.key); !reflect.DeepEqual(before, after) {
+				t.Errorf("%s: a refused change changed %v to %v", rt.key, before, after)
+			}
+			continue
+		}
+		checkRoundTrip(t, l, jmx, rt)
+	}
+	// The node refuses a value (enabling hints on a drained node):
+	// nodetool's "nodetool: …" exit 1 is a 400, nothing applied.
+	n.Drain()
+	_, err := Set(ctx, l, map[string]any{"hinted_handoff_enabled": true})
+	var ae *ApplyError
+	if !errors.As(err, &ae) || ae.HTTPStatus() != 400 || !strings.Contains(ae.Failed["hinted_handoff_enabled"], "Unable to start hinted handoff because the node was drained.") {
+		t.Errorf("refused by the node: %v", err)
+	}
+	// Neither Jolokia nor nodetool: ErrNoJMX.
+	if _, err := Set(ctx, noJMXLocal{l}, map[string]any{"concurrent_compactors": 2}); !errors.Is(err, ErrNoJMX) {
+		t.Errorf("no way to the node: %v", err)
+	}
+}
+
+// noJMXLocal hides a Local's nodetool.
+type noJMXLocal struct{ Local }
 
 // TestEveryKeyRoundTrips: every table key, 4.1 and old name, set on a
 // simulated node, reads back through system_views.settings and JMX.
@@ -163,26 +243,16 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 	l := NodeLocal(adapterFor(t, c, c.Nodes()[0], true))
 	ctx := context.Background()
 	for _, rt := range roundTrips {
-		got, err := Set(ctx, l, map[string]any{rt.key: rt.value})
-		if err != nil {
-			t.Errorf("%s=%v: %v", rt.key, rt.value, err)
+		if byName[rt.key].e.targets[0].writeOnly {
+			// Jolokia cannot write it: refused before anything is applied.
+			_, err := Set(ctx, l, map[string]any{rt.key: rt.value})
+			var ie *InputError
+			if !errors.As(err, &ie) || !strings.Contains(ie.Problems[rt.key], "nodetool ") {
+				t.Errorf("%s through Jolokia: %v", rt.key, err)
+			}
 			continue
 		}
-		if !reflect.DeepEqual(got, map[string]any{rt.key: rt.rows[rt.key]}) {
-			t.Errorf("%s=%v answered %#v, want %#v", rt.key, rt.value, got, rt.rows[rt.key])
-		}
-		var keys []string
-		for k := range rt.rows {
-			keys = append(keys, k)
-		}
-		if v := mustGet(t, l, keys...); !reflect.DeepEqual(v, rt.rows) {
-			t.Errorf("%s=%v: system_views.settings %#v, want %#v", rt.key, rt.value, v, rt.rows)
-		}
-		if rt.attr != "" {
-			if v := readAttr(t, l, rt.mbean, rt.attr); v != rt.jmx {
-				t.Errorf("%s=%v: %s = %s, want %s", rt.key, rt.value, rt.attr, v, rt.jmx)
-			}
-		}
+		checkRoundTrip(t, l, l, rt)
 	}
 }
 
@@ -214,7 +284,7 @@ func TestAllOrNothing(t *testing.T) {
 // TestGet: all rows keyed as Cassandra lists them, filters by either
 // name, null settings, unknown keys.
 func TestGet(t *testing.T) {
-	c := simtest.Start(t, "dc1:1x1", false, nil)
+	c := simtest.Start(t, "dc1:1x1", true, nil)
 	n := c.Nodes()[0]
 	l := NodeLocal(adapterFor(t, c, n, false)) // GET needs CQL only
 	all := mustGet(t, l)
@@ -239,9 +309,12 @@ func TestGet(t *testing.T) {
 	if _, err := Get(context.Background(), l, []string{"compaction_througput"}); !errors.As(err, &ie) {
 		t.Fatalf("typo, node down: %v", err)
 	}
-	// Without Jolokia, reading works and changing says why it cannot.
-	if _, err := Set(context.Background(), l, map[string]any{"concurrent_compactors": 3}); !errors.Is(err, ErrNoJMX) {
-		t.Fatalf("Set without Jolokia: %v", err)
+	// Without Jolokia a change goes through nodetool, which cannot reach a
+	// node that is down: 502, nothing applied.
+	_, err = Set(context.Background(), l, map[string]any{"concurrent_compactors": 3})
+	var ae *ApplyError
+	if !errors.As(err, &ae) || ae.HTTPStatus() != 502 || len(ae.Applied) != 0 || !strings.Contains(err.Error(), "Failed to connect to ") {
+		t.Fatalf("Set without Jolokia, node down: %v", err)
 	}
 }
 
@@ -276,8 +349,8 @@ func TestTableMatchesCassandra(t *testing.T) {
 		for _, tg := range e.targets {
 			mb := mbeans[tg.mbean]
 			if tg.attr != "" {
-				if a := mb.Attribute(tg.attr); a == nil || !a.RW {
-					t.Errorf("%s: %s %s is not a rw attribute: %+v", e.key, tg.mbean, tg.attr, a)
+				if a := mb.Attribute(tg.attr); a == nil || a.RW == tg.writeOnly {
+					t.Errorf("%s: %s %s: rw %v, want %v: %+v", e.key, tg.mbean, tg.attr, a != nil && a.RW, !tg.writeOnly, a)
 				}
 				continue
 			}

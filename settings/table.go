@@ -62,6 +62,11 @@ type target struct {
 	min, max int64
 	// ops are the operations that set a boolean: {false, true}.
 	ops [2]string
+	// writeOnly: the attribute has a setter and no getter (listed
+	// rw:false). Jolokia's write reads the old value first, so it fails
+	// on it ("Write-only attribute", jolokia WriteHandler.setAttribute);
+	// nodetool, which calls the setter through a JMX proxy, can set it.
+	writeOnly bool
 }
 
 func (t target) describe() string {
@@ -178,6 +183,22 @@ var table = []entry{
 	timeout("counter_write_request_timeout", "CounterWriteRpcTimeout"),
 	timeout("cas_contention_timeout", "CasContentionTimeout"),
 	timeout("truncate_request_timeout", "TruncateRpcTimeout"),
+	// Write-only attributes: through nodetool only (nodetool.go).
+	{
+		key: "hinted_handoff_throttle", old: "hinted_handoff_throttle_in_kb", oldUnit: kibibytes, kind: kindStorage,
+		targets: []target{{mbean: StorageService, attr: "HintedHandoffThrottleInKB", unit: kibibytes, min: 0, max: math.MaxInt32 - 1, writeOnly: true}},
+		why:     "StorageService.setHintedHandoffThrottleInKB(int KiB): DataStorageSpec.IntKibibytesBound; write-only, so nodetool sethintedhandoffthrottlekb only",
+	},
+	{
+		key: "entire_sstable_stream_throughput_outbound", kind: kindRate,
+		targets: []target{{mbean: StorageService, attr: "EntireSSTableStreamThroughputMebibytesPerSec", unit: mebibytesPerSec, min: 0, max: math.MaxInt32 - 1, writeOnly: true}},
+		why:     "StorageService.setEntireSSTableStreamThroughputMebibytesPerSec(int MiB/s); DatabaseDescriptor refuses Integer.MAX_VALUE; write-only, so nodetool setstreamthroughput -e only",
+	},
+	{
+		key: "entire_sstable_inter_dc_stream_throughput_outbound", kind: kindRate,
+		targets: []target{{mbean: StorageService, attr: "EntireSSTableInterDCStreamThroughputMebibytesPerSec", unit: mebibytesPerSec, min: 0, max: math.MaxInt32 - 1, writeOnly: true}},
+		why:     "StorageService.setEntireSSTableInterDCStreamThroughputMebibytesPerSec(int MiB/s); as above; write-only, so nodetool setinterdcstreamthroughput -e only",
+	},
 }
 
 // timeout is a request timeout: StorageService.set…(long ms) builds a
@@ -191,17 +212,15 @@ func timeout(key, attr string) entry {
 }
 
 // notViaJolokia are settings 4.1 changes at runtime only through a
-// write-only JMX attribute (a setter without getter, listed rw:false):
-// Jolokia's write reads the old value first, so it fails on them with
-// "Write-only attribute" (jolokia WriteHandler.setAttribute).
+// write-only JMX attribute (a setter without getter, listed rw:false) that
+// no nodetool command sets either: Jolokia's write reads the old value
+// first, so it fails on them with "Write-only attribute" (jolokia
+// WriteHandler.setAttribute). Write-only settings nodetool does set are in
+// the table (target.writeOnly).
 var notViaJolokia = map[string]string{
-	"hinted_handoff_throttle":                            "StorageService.HintedHandoffThrottleInKB; nodetool sethintedhandoffthrottlekb sets it",
-	"hinted_handoff_throttle_in_kb":                      "StorageService.HintedHandoffThrottleInKB; nodetool sethintedhandoffthrottlekb sets it",
-	"entire_sstable_stream_throughput_outbound":          "StorageService.EntireSSTableStreamThroughputMebibytesPerSec",
-	"entire_sstable_inter_dc_stream_throughput_outbound": "StorageService.EntireSSTableInterDCStreamThroughputMebibytesPerSec",
-	"auto_optimise_full_repair_streams":                  "StorageService.AutoOptimiseFullRepairStreams",
-	"auto_optimise_inc_repair_streams":                   "StorageService.AutoOptimiseIncRepairStreams",
-	"auto_optimise_preview_repair_streams":               "StorageService.AutoOptimisePreviewRepairStreams",
+	"auto_optimise_full_repair_streams":    "StorageService.AutoOptimiseFullRepairStreams",
+	"auto_optimise_inc_repair_streams":     "StorageService.AutoOptimiseIncRepairStreams",
+	"auto_optimise_preview_repair_streams": "StorageService.AutoOptimisePreviewRepairStreams",
 }
 
 // named is a table entry reached by one of its names.

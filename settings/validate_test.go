@@ -49,8 +49,7 @@ func TestValidate(t *testing.T) {
 		// Known but not hot-settable.
 		{`{"trickle_fsync": true}`, map[string]string{"trickle_fsync": "not hot-settable (a restart with cassandra.yaml is needed)"}},
 		{`{"concurrent_reads": 64}`, map[string]string{"concurrent_reads": "not hot-settable"}},
-		{`{"hinted_handoff_throttle": "2048KiB"}`, map[string]string{"hinted_handoff_throttle": "not hot-settable through Jolokia: Cassandra 4.1 changes it at runtime only through the write-only JMX attribute StorageService.HintedHandoffThrottleInKB"}},
-		{`{"hinted_handoff_throttle_in_kb": 2048}`, map[string]string{"hinted_handoff_throttle_in_kb": "nodetool sethintedhandoffthrottlekb"}},
+		{`{"auto_optimise_full_repair_streams": true}`, map[string]string{"auto_optimise_full_repair_streams": "not hot-settable: Cassandra 4.1 changes it at runtime only through the write-only JMX attribute StorageService.AutoOptimiseFullRepairStreams, which Jolokia cannot write (it reads the old value first) and no nodetool command sets"}},
 		// Dotted (nested) keys, dotted or as objects.
 		{`{"audit_logging_options.enabled": true}`, map[string]string{"audit_logging_options.enabled": "not hot-settable"}},
 		{`{"audit_logging_options": {"enabled": true}}`, map[string]string{"audit_logging_options.enabled": "not hot-settable"}},
@@ -109,6 +108,9 @@ func TestValidateGood(t *testing.T) {
 		`{"max_hint_window": "1d", "concurrent_compactors": 8, "hinted_handoff_enabled": false}`,
 		`{"batch_size_fail_threshold": "1GiB"}`,
 		`{"read_request_timeout": "9000000000000000ms"}`,
+		// Settable through nodetool only (Set refuses them with Jolokia).
+		`{"hinted_handoff_throttle": "2048KiB", "entire_sstable_stream_throughput_outbound": "24MiB/s"}`,
+		`{"hinted_handoff_throttle_in_kb": 2048}`,
 	} {
 		changes, err := decodeRequest([]byte(body))
 		if err == nil {

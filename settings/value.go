@@ -170,8 +170,8 @@ func check(key string, v any, suggestions *int) (plan, string) {
 // notSettable says why key is not in the table.
 func notSettable(key string, live map[string]string, suggestions *int) string {
 	if ref, ok := notViaJolokia[key]; ok {
-		return "not hot-settable through Jolokia: Cassandra 4.1 changes it at runtime only through the write-only JMX attribute " +
-			ref + ", and Jolokia cannot write a write-only attribute (it reads the old value first); otherwise cassandra.yaml and a restart"
+		return "not hot-settable: Cassandra 4.1 changes it at runtime only through the write-only JMX attribute " +
+			ref + ", which Jolokia cannot write (it reads the old value first) and no nodetool command sets; cassandra.yaml and a restart"
 	}
 	if _, ok := known[key]; ok {
 		return "not hot-settable (a restart with cassandra.yaml is needed)"

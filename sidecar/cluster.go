@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"github.com/ringside/ringside/bulk"
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/health"
+	"github.com/ringside/ringside/node"
 	"github.com/ringside/ringside/settings"
 )
 
@@ -54,24 +56,64 @@ func (s *Sidecar) mounts() []api.Mount {
 	}
 }
 
-// CheckDown implements bulk.AvailabilityGuard: the selected nodes may go
-// down together only if no keyspace loses a token range at the consistency
-// levels of health.consistency_levels.
+// decisionMaxAge is how old the peer liveness a stop or drain decides on
+// may be. With Jolokia every refresh reads it; in nodetool mode the
+// snapshot's can be cassandra.nodetool_interval old, so CheckDown asks
+// for a fresh `nodetool status` when it is older than this.
+const decisionMaxAge = 3 * time.Second
+
+// freshLiveness is snap with peer liveness no older than decisionMaxAge.
+func (s *Sidecar) freshLiveness(snap *node.Snapshot) (*node.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Cassandra.Timeout)
+	defer cancel()
+	live, unreachable, asOf, err := s.adapter.FreshLiveness(ctx, decisionMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	fresh := *snap
+	fresh.LiveEndpoints, fresh.UnreachableEndpoints = live, unreachable
+	s.log.Debug("peer liveness for a decision", "as_of", asOf, "unreachable", unreachable)
+	return &fresh, nil
+}
+
+// CheckDown implements bulk.AvailabilityGuard (and, through CheckStop,
+// lifecycle.StopGuard): the selected nodes may go down together only if
+// no user keyspace loses a token range at health.consistency_levels and
+// no system keyspace at a level Cassandra uses it at (health.DownImpact);
+// a refusal names the fix.
 func (s *Sidecar) CheckDown(targets []fanout.Target) error {
 	snap := s.last.Load()
 	if snap == nil {
 		return errors.New("no view of the ring yet (first refresh pending)")
 	}
+	if s.adapter.NodetoolMode() {
+		var err error
+		if snap, err = s.freshLiveness(snap); err != nil {
+			return fmt.Errorf("cannot judge availability: %w", err)
+		}
+	}
 	var eps []string
 	for _, t := range targets {
 		eps = append(eps, t.Endpoint)
 	}
-	lost, err := health.DownImpact(snap, eps, s.hcfg)
+	im, err := health.DownImpact(snap, eps, s.hcfg)
 	if err != nil {
 		return fmt.Errorf("cannot judge availability: %w", err)
 	}
-	if len(lost) > 0 {
-		return fmt.Errorf("taking %d node(s) down together would leave %s; select fewer nodes (e.g. one rack) or lower health.consistency_levels", len(targets), strings.Join(lost, "; "))
+	return im.Err()
+}
+
+// logSystemWarnings logs the coordinator report's system keyspace
+// warnings when they first appear or change: at start, once the node's
+// ring and settings are known, an operator reads there why stops will be
+// refused and what to run.
+func (s *Sidecar) logSystemWarnings(coord map[string]any) {
+	w, _ := coord["warnings"].([]string)
+	key := strings.Join(w, "\n")
+	if old := s.warned.Swap(&key); old != nil && *old == key {
+		return
 	}
-	return nil
+	for _, msg := range w {
+		s.log.Warn("system keyspace replication", "warning", msg)
+	}
 }

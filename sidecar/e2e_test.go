@@ -230,12 +230,21 @@ func contains(l []string, s string) bool {
 }
 
 // TestBulkDrainKeepsConsistency: a drain that would take a token range
-// below health.consistency_levels (LOCAL_ONE, LOCAL_QUORUM) is refused
-// before anything runs; one node at a time is fine.
+// of a user keyspace below health.consistency_levels (LOCAL_ONE,
+// LOCAL_QUORUM) is refused before anything runs; one node at a time is fine.
 func TestBulkDrainKeepsConsistency(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t, "dc1:3x1,dc2:3x1", nil)
+	if err := cqlSession(t, d).Query("CREATE KEYSPACE app WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 3}").Exec(); err != nil {
+		t.Fatal(err)
+	}
 	base := d.Sidecars[0].URL
+	eventually(t, base+"/v1/health/cluster", func(_ int, m map[string]any) bool { // the sidecar has seen app
+		dcs, _ := m["datacenters"].(map[string]any)
+		dc, _ := dcs["dc1"].(map[string]any)
+		ks, _ := dc["keyspaces"].(map[string]any)
+		return ks["app"] != nil
+	})
 	for deadline := time.Now().Add(10 * time.Second); len(d.Sidecars[0].Targets()) < len(d.Sidecars); {
 		if time.Now().After(deadline) {
 			t.Fatal("the first sidecar never learned every node")

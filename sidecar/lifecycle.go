@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"regexp"
 	"time"
 
 	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/health"
 	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
 )
@@ -65,6 +67,12 @@ func (n *lifecycleNode) Health(after time.Time) (lifecycle.Health, bool) {
 			body.Reasons = []string{"unhealthy"}
 		}
 		h.Failed[name] = body.Reasons
+		if why := incurableFailures(name, r.Body); len(why) > 0 {
+			if h.Incurable == nil {
+				h.Incurable = map[string][]string{}
+			}
+			h.Incurable[name] = why
+		}
 	}
 	if len(h.Failed) > 0 {
 		// A start is waiting on this: look again now rather than at the
@@ -72,6 +80,49 @@ func (n *lifecycleNode) Health(after time.Time) (lifecycle.Health, bool) {
 		n.s.kickRefresh()
 	}
 	return h, true
+}
+
+// incurable lists the failures of a health check that waiting for a start
+// will not cure, each recognised in the check's report (the JSON the
+// endpoint serves); a start that sees one ends FAILED at once with it.
+// Add a rule for any other such failure.
+var incurable = []struct {
+	check string
+	why   func(report []byte) string // "" when the report does not show it
+}{
+	{"replica", corruptSSTablesWhileUp},
+}
+
+func incurableFailures(check string, report []byte) []string {
+	var out []string
+	for _, rule := range incurable {
+		if rule.check == check {
+			if why := rule.why(report); why != "" {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
+}
+
+// corruptSSTablesWhileUp: a corrupt SSTable seen once Cassandra runs with
+// gossip active stays corrupt. By then Cassandra has deleted orphans
+// (components without a non-empty Data.db), temporary files and the
+// leftovers of unfinished transactions, and opened its SSTables: all of
+// that happens in CassandraDaemon.setup before StorageService.initServer
+// starts gossip. Before, the scan may see what the startup is about to
+// remove.
+func corruptSSTablesWhileUp(report []byte) string {
+	var r struct {
+		Running bool                    `json:"cassandra_running"`
+		Gossip  bool                    `json:"gossip_active"`
+		Count   int                     `json:"corrupt_sstables"`
+		Files   []health.CorruptSSTable `json:"corrupt_sstable_files"`
+	}
+	if json.Unmarshal(report, &r) != nil || !r.Running || !r.Gossip || r.Count == 0 || len(r.Files) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d corrupt SSTable(s), e.g. %s: %s", r.Count, r.Files[0].File, r.Files[0].Reason)
 }
 
 // failCoordinator makes the coordinator report fail with reason at once

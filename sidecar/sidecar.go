@@ -49,6 +49,7 @@ type Sidecar struct {
 	serverTLS   *tls.Config // nil: plain HTTP
 	policy      auth.Policy
 	override    atomic.Pointer[string] // why the coordinator check fails on purpose
+	warned      atomic.Pointer[string] // the system keyspace warnings last logged
 	refreshKick chan struct{}
 
 	// The cluster view is gathered from every peer sidecar, so it is only
@@ -81,14 +82,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 		cfg: cfg,
 		log: log,
 		adapter: node.New(node.Config{
-			CQLAddress:   cfg.Cassandra.CQLAddress,
-			Username:     cfg.Cassandra.Username,
-			Password:     cfg.Cassandra.Password,
-			JolokiaURL:   cfg.Cassandra.JolokiaURL,
-			Nodetool:     cfg.Cassandra.Nodetool,
-			NodetoolArgs: cfg.Cassandra.NodetoolArgs,
-			PIDFile:      pidFile,
-			Timeout:      cfg.Cassandra.Timeout,
+			CQLAddress:       cfg.Cassandra.CQLAddress,
+			Username:         cfg.Cassandra.Username,
+			Password:         cfg.Cassandra.Password,
+			JolokiaURL:       cfg.Cassandra.JolokiaURL,
+			Nodetool:         cfg.Cassandra.Nodetool,
+			NodetoolArgs:     cfg.Cassandra.NodetoolArgs,
+			NodetoolInterval: cfg.Cassandra.NodetoolInterval,
+			PIDFile:          pidFile,
+			Timeout:          cfg.Cassandra.Timeout,
 		}, log),
 		hcfg:        health.Config{ConsistencyLevels: cfg.Health.ConsistencyLevels, ConfigSyncFailsReplica: cfg.Health.ConfigSyncFailsReplica, MaxAge: cfg.Health.MaxAge},
 		metrics:     api.NewMetrics(),
@@ -171,7 +173,7 @@ func (s *Sidecar) setReport(name string, body map[string]any, healthy bool, asOf
 		for k, v := range *old {
 			next[k] = v
 		}
-		next[name] = api.Report{Body: b, Healthy: healthy, AsOf: asOf}
+		next[name] = api.NewReport(b, healthy, asOf)
 		if s.reports.CompareAndSwap(old, &next) {
 			break
 		}
@@ -200,7 +202,7 @@ func (s *Sidecar) refresh(ctx context.Context) {
 	if b, err := os.ReadFile(s.cfg.Cassandra.ConfigFile); err != nil {
 		sync = health.ConfigSync{Status: "UNKNOWN", Error: err.Error()}
 	} else {
-		sync = health.CompareConfig(b, snap.Settings)
+		sync = health.CompareConfigVersion(b, snap.Settings, snap.ReleaseVersion)
 	}
 	dirs := s.cfg.Cassandra.DataDirectories
 	if len(dirs) == 0 {
@@ -212,6 +214,7 @@ func (s *Sidecar) refresh(ctx context.Context) {
 		s.log.Warn("scanning sstables", "err", err)
 	}
 	coord, cok := health.Coordinator(snap, s.hcfg, now)
+	s.logSystemWarnings(coord)
 	if reason := *s.override.Load(); reason != "" {
 		overrideCoordinator(coord, reason)
 		cok = false

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadExampleConfig(t *testing.T) {
@@ -78,6 +81,8 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.DCs = nil }, "no datacenters"},
 		{func(c *Config) { c.DCs[1].Name = "dc1" }, "repeated"},
 		{func(c *Config) { c.Processes = "maybe" }, "processes"},
+		{func(c *Config) { c.Timing = "slow" }, "timing must be fast or real"},
+		{func(c *Config) { c.ShutdownTime = -time.Second }, "negative"},
 	} {
 		cfg := DefaultConfig()
 		tc.mod(&cfg)
@@ -92,5 +97,34 @@ func TestConfigErrors(t *testing.T) {
 	cfg.Nodes = map[string]NodeOverride{"127.9.9.9": {}}
 	if _, err := cfg.layout(); err == nil || !strings.Contains(err.Error(), "127.9.9.9") {
 		t.Errorf("override of unknown node: %v", err)
+	}
+}
+
+// The "real" profile carries what a real 4.1.6 node did (docs/real-node.md);
+// in a file, durations given explicitly win over the profile's.
+func TestTimingProfiles(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.ApplyTiming("real"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.FailureDetection != 18600*time.Millisecond || cfg.DrainTime != 4200*time.Millisecond || cfg.ShutdownTime != 2100*time.Millisecond ||
+		cfg.StartTime-cfg.StartJitter != 11*time.Second || cfg.StartTime+cfg.StartJitter != 35*time.Second {
+		t.Errorf("real profile: %+v", TimingProfiles["real"])
+	}
+	if err := cfg.ApplyTiming("glacial"); err == nil || !strings.Contains(err.Error(), "glacial") {
+		t.Errorf("unknown profile: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "sim.yaml")
+	os.WriteFile(f, []byte("timing: real\nstart_time: 5s\n"), 0o644)
+	got, err := LoadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartTime != 5*time.Second || got.FailureDetection != 18600*time.Millisecond {
+		t.Errorf("file with timing real and start_time 5s: start %s, detection %s", got.StartTime, got.FailureDetection)
+	}
+	os.WriteFile(f, []byte("timing: sluggish\n"), 0o644)
+	if _, err := LoadConfig(f); err == nil || !strings.Contains(err.Error(), "sluggish") {
+		t.Errorf("file with an unknown timing: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ import (
 //	POST /v1/nodes/{node}/drain        nodetool drain
 //	POST /v1/nodes/{node}/latency      {"latency": "50ms"}
 //	POST /v1/nodes/{node}/corrupt      {"mode": "missing"|"empty"}
+//	POST /v1/nodes/{node}/rebuild      nodetool rebuild: {"source_dc": …, "keyspace": …}, both optional
+//	POST /v1/nodes/{node}/repair       nodetool repair: {"keyspace": …} optional
+//	POST /v1/nodes/{node}/bootstrap    a stopped node: wipe, stream, start; ?wait=true blocks until NORMAL
 //	POST /v1/partition                 {"groups": [["127.0.1.1", …], …]}
 //	POST /v1/heal                      remove the partition
 
@@ -57,8 +60,10 @@ func (c *Cluster) ControlHandler() http.Handler {
 		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 		var args struct {
-			Latency string `json:"latency"`
-			Mode    string `json:"mode"`
+			Latency  string `json:"latency"`
+			Mode     string `json:"mode"`
+			Keyspace string `json:"keyspace"`
+			SourceDC string `json:"source_dc"`
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
 			dec := json.NewDecoder(bytes.NewReader(body))
@@ -68,7 +73,45 @@ func (c *Cluster) ControlHandler() http.Handler {
 				return
 			}
 		}
-		switch r.PathValue("op") {
+		op := r.PathValue("op")
+		if (args.Keyspace != "" || args.SourceDC != "") && op != "rebuild" && op != "repair" {
+			writeJSON(w, 400, map[string]string{"error": op + " takes no keyspace or source_dc"})
+			return
+		}
+		switch op {
+		case "rebuild", "repair", "bootstrap":
+			opts := StreamOptions{Keyspace: args.Keyspace, SourceDC: args.SourceDC}
+			var res *StreamResult
+			var err error
+			switch op {
+			case "rebuild":
+				res, err = n.Rebuild(opts)
+			case "repair":
+				res, err = n.Repair(opts)
+			default:
+				res, err = n.Bootstrap()
+			}
+			var se *StreamError
+			switch {
+			case errors.As(err, &se) && se.Conflict:
+				writeJSON(w, 409, map[string]string{"error": err.Error()})
+				return
+			case errors.As(err, &se):
+				writeJSON(w, 400, map[string]string{"error": err.Error()})
+				return
+			case err != nil:
+				writeJSON(w, 500, map[string]string{"error": err.Error()})
+				return
+			}
+			if op == "bootstrap" && r.URL.Query().Get("wait") == "true" {
+				if err := n.WaitNormal(r.Context(), c.cfg.StartTime+c.cfg.StartJitter+10*time.Second); err != nil {
+					writeJSON(w, 504, map[string]string{"error": err.Error()})
+					return
+				}
+				res.Status = n.Status()
+			}
+			writeJSON(w, 200, res)
+			return
 		case "stop":
 			n.Stop()
 		case "kill":
@@ -106,7 +149,7 @@ func (c *Cluster) ControlHandler() http.Handler {
 			writeJSON(w, 200, map[string]string{"corrupted": f})
 			return
 		default:
-			writeJSON(w, 404, map[string]string{"error": "unknown operation " + r.PathValue("op") + "; want stop, kill, start, drain, latency or corrupt"})
+			writeJSON(w, 404, map[string]string{"error": "unknown operation " + op + "; want stop, kill, start, drain, latency, corrupt, rebuild, repair or bootstrap"})
 			return
 		}
 		writeJSON(w, 200, n.Status())

@@ -24,6 +24,18 @@ func PrintNodes(w io.Writer, st []NodeStatus) {
 	tw.Flush()
 }
 
+// PrintStream writes what a stream received, one SSTable a line.
+func PrintStream(w io.Writer, r StreamResult) {
+	for _, s := range r.SSTables {
+		fmt.Fprintf(w, "received %s.%s %s from %s: %s\n", s.Keyspace, s.Table, s.SSTable, s.From, strings.Join(s.Components, " "))
+	}
+	from := ""
+	if len(r.Sources) > 0 {
+		from = " from " + strings.Join(r.Sources, ", ")
+	}
+	fmt.Fprintf(w, "%s of %s: %d SSTable(s)%s; node %s %s\n", r.Operation, r.Node, len(r.SSTables), from, r.Status.State, dash(r.Status.OperationMode))
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -41,6 +53,10 @@ Commands:
   drain NODE                     nodetool drain
   latency NODE DURATION          add latency to every request the node handles (0 removes it)
   corrupt NODE [missing|empty]   damage one SSTable of the node
+  rebuild NODE [SOURCE_DC]       nodetool rebuild: stream the node's ranges from one replica each
+                                 (from SOURCE_DC only; --keyspace KS: one keyspace)
+  repair NODE [KEYSPACE]         nodetool repair: stream from the other replicas what differs
+  bootstrap NODE [--wait]        wipe a stopped node, stream its ranges to it, start it
   partition A,B,.. [C,D,..] ...  split the cluster into groups of nodes
   heal                           remove the partition
 NODE is an address (127.0.1.1), an endpoint (127.0.1.1:7000) or a host id.
@@ -54,7 +70,8 @@ func RunCtl(args []string, stdout io.Writer) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), ctlUsage); fs.PrintDefaults() }
 	control := fs.String("control", "127.0.0.1:8642", "control API address of the running simulator")
 	jsonOut := fs.Bool("json", false, "print results as JSON")
-	wait := fs.Bool("wait", false, "with start: block until the node is NORMAL")
+	wait := fs.Bool("wait", false, "with start and bootstrap: block until the node is NORMAL")
+	keyspace := fs.String("keyspace", "", "with rebuild: only this keyspace")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -64,9 +81,18 @@ func RunCtl(args []string, stdout io.Writer) error {
 	rest := fs.Args()
 	// Allow --wait after the node too.
 	var pos []string
-	for _, a := range rest {
-		if a == "--wait" || a == "-wait" {
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--wait" || a == "-wait":
 			*wait = true
+			continue
+		case (a == "--keyspace" || a == "-keyspace") && i+1 < len(rest):
+			i++
+			*keyspace = rest[i]
+			continue
+		case strings.HasPrefix(a, "--keyspace=") || strings.HasPrefix(a, "-keyspace="):
+			_, *keyspace, _ = strings.Cut(a, "=")
 			continue
 		}
 		pos = append(pos, a)
@@ -151,6 +177,36 @@ func RunCtl(args []string, stdout io.Writer) error {
 			return show(out)
 		}
 		fmt.Fprintln(stdout, "corrupted", out["corrupted"])
+		return nil
+	case "rebuild", "repair", "bootstrap":
+		if len(pos) < 2 || len(pos) > 3 || (cmd == "bootstrap" && len(pos) != 2) {
+			return fmt.Errorf("usage: rebuild NODE [SOURCE_DC] [--keyspace KS] | repair NODE [KEYSPACE] | bootstrap NODE [--wait]")
+		}
+		if *keyspace != "" && cmd != "rebuild" {
+			return fmt.Errorf("--keyspace goes with rebuild (repair takes the keyspace as its argument)")
+		}
+		body := map[string]string{}
+		switch {
+		case cmd == "rebuild" && len(pos) == 3:
+			body["source_dc"] = pos[2]
+		case cmd == "repair" && len(pos) == 3:
+			body["keyspace"] = pos[2]
+		}
+		if *keyspace != "" {
+			body["keyspace"] = *keyspace
+		}
+		path := "/v1/nodes/" + pos[1] + "/" + cmd
+		if cmd == "bootstrap" && *wait {
+			path += "?wait=true"
+		}
+		var res StreamResult
+		if err := ctl.Do("POST", path, body, &res); err != nil {
+			return err
+		}
+		if *jsonOut {
+			return show(res)
+		}
+		PrintStream(stdout, res)
 		return nil
 	case "partition":
 		if len(pos) < 2 {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ringside/ringside/sim/cqltype"
 	"github.com/ringside/ringside/sim/schema"
@@ -15,10 +18,42 @@ import (
 // Each node with a directory gets the Debian layout under <dir>/<address>:
 // conf/cassandra.yaml, data/<keyspace>/<table>-<id>/ with SSTables, commitlog/,
 // hints/, saved_caches/, the pidfile cassandra.pid, and bin/ scripts that
-// start, stop and kill the node through the simulator's control API.
+// start, stop and kill the node through the simulator's control API, and
+// bin/nodetool (nodetool_client.go).
 
-// sstableComponents are the files of a BIG-format ("nb") SSTable in 4.1.
-var sstableComponents = []string{"Data.db", "Index.db", "Summary.db", "Filter.db", "Statistics.db", "CompressionInfo.db", "Digest.crc32", "TOC.txt"}
+// sstableComponents are the files a flush writes for a BIG-format ("nb")
+// SSTable of t in 4.1 (SSTableWriter.components): CompressionInfo.db when
+// the table is compressed, CRC.db when not, Filter.db unless
+// bloom_filter_fp_chance is 1.0, and the TOC.txt that lists them.
+func sstableComponents(t *schema.Table) []string {
+	comps := []string{"Data.db", "Index.db", "Summary.db"}
+	if fp, ok := t.Options["bloom_filter_fp_chance"].(float64); !ok || fp < 1.0 {
+		comps = append(comps, "Filter.db")
+	}
+	comps = append(comps, "Statistics.db")
+	if compressed(t) {
+		comps = append(comps, "CompressionInfo.db")
+	} else {
+		comps = append(comps, "CRC.db")
+	}
+	return append(comps, "Digest.crc32", "TOC.txt")
+}
+
+// compressed reports whether t's compression option enables compression:
+// {'enabled': 'false'} or an empty class turn it off (CompressionParams.fromMap).
+func compressed(t *schema.Table) bool {
+	pairs, _ := t.Options["compression"].([]cqltype.Pair)
+	if len(pairs) == 0 {
+		return true
+	}
+	for _, p := range pairs {
+		k, v := fmt.Sprint(p.Key), fmt.Sprint(p.Value)
+		if (k == "enabled" && strings.EqualFold(v, "false")) || ((k == "class" || k == "sstable_compression") && v == "") {
+			return false
+		}
+	}
+	return true
+}
 
 func (n *Node) dir() string {
 	if n.c.cfg.Dir == "" {
@@ -75,10 +110,13 @@ func (c *Cluster) writeDirs() error {
 				return err
 			}
 		}
+		if err := os.WriteFile(n.NodetoolPath(), []byte(n.nodetoolScript(exe)), 0o755); err != nil {
+			return err
+		}
 		// Every node has flushed system.local at least once.
 		if ks := c.schema.keyspace("system"); ks != nil {
 			if t := ks.Table("local"); t != nil {
-				if err := n.writeSSTable(t, 1, []byte("local\n")); err != nil {
+				if _, err := n.writeSSTable(t, []byte("local\n")); err != nil {
 					return err
 				}
 			}
@@ -98,7 +136,11 @@ func (n *Node) cassandraYAML() string {
 		"listen_address", "rpc_address", "storage_port", "native_transport_port", "endpoint_snitch",
 		"compaction_throughput", "concurrent_compactors", "stream_throughput_outbound", "inter_dc_stream_throughput_outbound",
 		"hinted_handoff_enabled", "hinted_handoff_throttle", "max_hint_window", "batch_size_warn_threshold", "batch_size_fail_threshold",
-		"trickle_fsync", "trickle_fsync_interval", "concurrent_reads", "concurrent_writes", "read_request_timeout", "write_request_timeout"}
+		"trickle_fsync", "trickle_fsync_interval", "concurrent_reads", "concurrent_writes", "read_request_timeout", "write_request_timeout",
+		// Set in the stock 4.1.6 cassandra.yaml; cas_contention_timeout
+		// there (1000ms) is not Config.java's default (1800ms).
+		"batchlog_replay_throttle", "cas_contention_timeout", "range_request_timeout", "counter_write_request_timeout", "truncate_request_timeout",
+		"request_timeout", "tombstone_warn_threshold", "tombstone_failure_threshold", "column_index_size", "incremental_backups"}
 	for _, k := range keys {
 		if v, ok := s[k]; ok && v != nil {
 			fmt.Fprintf(&b, "%s: %s\n", k, *v)
@@ -132,28 +174,65 @@ func (c *Cluster) tableCreated(t *schema.Table) {
 	}
 }
 
-func (n *Node) writeSSTable(t *schema.Table, gen int, data []byte) error {
-	dir := filepath.Join(n.DataDir(), t.Keyspace, tableDirName(t))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	prefix := filepath.Join(dir, fmt.Sprintf("nb-%d-big-", gen))
-	for _, comp := range sstableComponents {
-		var content []byte
-		switch comp {
-		case "Data.db":
-			content = data
-		case "TOC.txt":
-			content = []byte(strings.Join(sstableComponents, "\n") + "\n")
-		default:
-			content = []byte(fmt.Sprintf("%s of %s.%s generation %d\n", comp, t.Keyspace, t.Name, gen))
-		}
-		if err := os.WriteFile(prefix+comp, content, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+func (n *Node) tableDir(t *schema.Table) string {
+	return filepath.Join(n.DataDir(), t.Keyspace, tableDirName(t))
 }
+
+// writeSSTable writes a flushed SSTable of t holding data and returns its
+// descriptor path (".../nb-3-big").
+func (n *Node) writeSSTable(t *schema.Table, data []byte) (string, error) {
+	dir := n.tableDir(t)
+	comps := sstableComponents(t)
+	return writeNewSSTable(dir, "nb", "big", func(prefix string) error {
+		for _, comp := range comps {
+			content := []byte(fmt.Sprintf("%s of %s.%s\n", comp, t.Keyspace, t.Name))
+			switch comp {
+			case "Data.db":
+				content = data
+			case "TOC.txt":
+				content = []byte(strings.Join(comps, "\n") + "\n")
+			}
+			if err := os.WriteFile(prefix+comp, content, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// dirLocks serialises the SSTable writers of one table directory (flush,
+// stream) so that each takes a generation of its own.
+var dirLocks sync.Map // directory → *sync.Mutex
+
+// writeNewSSTable gives a new SSTable in dir the next generation — one
+// above the highest there, as ColumnFamilyStore's generator starts from
+// the highest on disk — and has write create its files under
+// <dir>/<version>-<gen>-<format>-.
+func writeNewSSTable(dir, version, format string, write func(prefix string) error) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	mu, _ := dirLocks.LoadOrStore(dir, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	gen := 0
+	for _, e := range entries {
+		if m := generationOf.FindStringSubmatch(e.Name()); m != nil {
+			if g, err := strconv.Atoi(m[1]); err == nil && g > gen {
+				gen = g
+			}
+		}
+	}
+	base := filepath.Join(dir, fmt.Sprintf("%s-%d-%s", version, gen+1, format))
+	return base, write(base + "-")
+}
+
+// generationOf finds the (sequential) generation in a component's name.
+var generationOf = regexp.MustCompile(`^[a-z]{2}-([0-9]+)-[a-z]+-`)
 
 // flushKeyspace writes an SSTable for every table of ks with unflushed data
 // (tables: all when empty). It returns the number of SSTables written.
@@ -177,8 +256,6 @@ func (n *Node) flushKeyspace(ks string, tables []string) int {
 			n.store.mu.Unlock()
 			continue
 		}
-		td.sstGen++
-		gen := td.sstGen
 		td.flushed += td.dirty
 		td.dirty = 0
 		var dump strings.Builder
@@ -192,7 +269,7 @@ func (n *Node) flushKeyspace(ks string, tables []string) int {
 		}
 		n.store.mu.Unlock()
 		if n.dir() != "" {
-			if err := n.writeSSTable(t, gen+1, []byte(dump.String())); err != nil {
+			if _, err := n.writeSSTable(t, []byte(dump.String())); err != nil {
 				n.c.log.Error("flush failed", "node", n.Addr, "table", t.Name, "err", err)
 				continue
 			}
@@ -210,41 +287,40 @@ func (n *Node) flushAll() {
 	}
 }
 
-// Corrupt damages one SSTable of the node: mode "missing" deletes a component
-// TOC.txt lists, "empty" truncates Data.db. It returns the file touched.
+// Corrupt damages one SSTable of the node: mode "missing" deletes its
+// Index.db (which TOC.txt, when there is one, lists, and without which
+// Cassandra cannot open it), "empty" truncates Data.db. It returns the file
+// touched.
 func (n *Node) Corrupt(mode string) (string, error) {
+	if mode != "" && mode != "missing" && mode != "empty" {
+		return "", fmt.Errorf("corruption mode %q: want missing or empty", mode)
+	}
 	if n.DataDir() == "" {
 		return "", errors.New("node has no data directory (start the simulator with a directory)")
 	}
-	var tocs []string
+	var data []string
 	filepath.Walk(n.DataDir(), func(p string, info os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(p, "-TOC.txt") {
-			tocs = append(tocs, p)
+		if err == nil && strings.HasSuffix(p, "-Data.db") {
+			data = append(data, p)
 		}
 		return nil
 	})
-	if len(tocs) == 0 {
+	if len(data) == 0 {
 		return "", errors.New("node has no SSTables")
 	}
-	sort.Strings(tocs)
+	sort.Strings(data)
 	// Prefer a user table's SSTable: corrupting system.local is less telling.
-	toc := tocs[0]
-	for _, p := range tocs {
+	f := data[0]
+	for _, p := range data {
 		if !strings.Contains(p, string(filepath.Separator)+"system") {
-			toc = p
+			f = p
 			break
 		}
 	}
-	base := strings.TrimSuffix(toc, "TOC.txt")
-	switch mode {
-	case "", "missing":
-		f := base + "Index.db"
-		return f, os.Remove(f)
-	case "empty":
-		f := base + "Data.db"
+	base := strings.TrimSuffix(f, "Data.db")
+	if mode == "empty" {
 		return f, os.Truncate(f, 0)
 	}
-	return "", fmt.Errorf("corruption mode %q: want missing or empty", mode)
+	f = base + "Index.db"
+	return f, os.Remove(f)
 }
-
-var _ = cqltype.UUID{}

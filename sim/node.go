@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,6 +65,8 @@ type Node struct {
 	// jmxMu serialises Jolokia requests: the real agent serves one at a time.
 	rt    *nodeRuntime
 	store *store
+	// ntRuns counts the nodetool runs that reached this node (nodetool.go).
+	ntRuns atomic.Int64
 }
 
 // Endpoint is the storage identity address:port, as LiveNodesWithPort lists it.
@@ -90,6 +93,8 @@ type NodeStatus struct {
 	Down            []string `json:"sees_down"`
 	Release         string   `json:"release_version"`
 	Dir             string   `json:"directory,omitempty"`
+	// NodetoolRuns counts `ringside sim nodetool` runs against this node.
+	NodetoolRuns int64 `json:"nodetool_runs"`
 }
 
 // Status returns a snapshot.
@@ -98,7 +103,8 @@ func (n *Node) Status() NodeStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := NodeStatus{Address: n.Addr.String(), Endpoint: n.Endpoint(), HostID: n.HostID.String(), DC: n.DC, Rack: n.Rack,
-		State: n.state, OperationMode: n.mode, Gossip: n.gossip, NativeTransport: n.cqlServer != nil, PID: n.pid, Release: n.Release, Down: []string{}, Dir: n.dir()}
+		State: n.state, OperationMode: n.mode, Gossip: n.gossip, NativeTransport: n.cqlServer != nil, PID: n.pid, Release: n.Release, Down: []string{}, Dir: n.dir(),
+		NodetoolRuns: n.ntRuns.Load()}
 	if n.latency > 0 {
 		st.Latency = n.latency.String()
 	}
@@ -231,6 +237,9 @@ func (n *Node) Stop() error {
 	n.c.mu.Unlock()
 	if !drained {
 		n.Drain()
+	}
+	if d := n.c.cfg.ShutdownTime; d > 0 {
+		time.Sleep(d) // the JVM's shutdown hooks; the process is still there
 	}
 	n.halt(true)
 	return nil
@@ -390,7 +399,7 @@ func (n *Node) startJolokia() error {
 	// Served directly, not behind a ServeMux: the agent answers paths such
 	// as "/jolokia" and "//" itself, which a mux would redirect.
 	h := jolokia.NewHandler(reg, jolokia.Options{AgentID: fmt.Sprintf("%s-%d-ringside-jvm", n.Addr, n.PID())})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: n.withNodetool(reg, h), ReadHeaderTimeout: 10 * time.Second}
 	c.mu.Lock()
 	n.jmxServer = srv
 	c.mu.Unlock()

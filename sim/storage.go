@@ -59,7 +59,6 @@ type tableData struct {
 	parts   map[string]*partition
 	dirty   int64 // bytes written since the last flush (rough)
 	flushed int64 // bytes in "sstables"
-	sstGen  int
 }
 
 type store struct {

@@ -352,11 +352,20 @@ func genGossipInfo(x *execCtx, _ *schema.Table) []map[string]any {
 			continue // never seen
 		}
 		hb := int32(time.Since(p.startedAt).Seconds())
+		if !p.gossip && !p.silentSince.IsZero() {
+			// Its gossip task stopped, and its heartbeat with it.
+			hb = int32(p.silentSince.Sub(p.startedAt).Seconds())
+		}
 		status := "NORMAL," + fmt.Sprint(p.Tokens[0])
 		rpcReady := "true"
 		if p.announced && !p.gossip {
-			// A node that announced its shutdown (Gossiper.markAsShutdown).
-			status, rpcReady, hb = "shutdown,true", "false", 2147483647
+			// A node that announced its shutdown: Gossiper.stop() on the
+			// node itself; its peers' Gossiper.markAsShutdown also forces
+			// the heartbeat to the highest version.
+			status, rpcReady = "shutdown,true", "false"
+			if p != x.n {
+				hb = 2147483647
+			}
 		} else if p.cqlServer == nil {
 			rpcReady = "false"
 		}

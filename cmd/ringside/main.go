@@ -20,6 +20,7 @@ Usage:
   ringside bulk list|CMD [NAME=VALUE ...]  run a bulk command (flush, cleanup, ...) on many nodes
   ringside sim [flags]                     run a simulated Cassandra 4.1 cluster
   ringside sim ctl <command> ...           stop, kill, start, drain, slow, partition simulated nodes
+  ringside sim nodetool [-h H] [-p P] CMD  nodetool (status, info, setters, …) against a simulated node
   ringside token --role ROLE ...           mint a JWT for testing (HS256 secret or RS/ES key)
   ringside version                         print the version
 
@@ -50,6 +51,8 @@ func main() {
 	case "sim":
 		if len(os.Args) > 2 && os.Args[2] == "ctl" {
 			err = sim.RunCtl(os.Args[3:], os.Stdout)
+		} else if len(os.Args) > 2 && os.Args[2] == "nodetool" {
+			os.Exit(sim.RunNodetool(os.Args[3:], os.Stdout, os.Stderr))
 		} else {
 			err = runSim(os.Args[2:])
 		}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,10 +18,10 @@ import (
 )
 
 // TestMain lets the tests run this binary's main as a child process, and
-// serves the `sim ctl` runs of simulated nodes' bin/ scripts (they exec
-// os.Executable(), here this test binary).
+// serves the `sim ctl` and `sim nodetool` runs of simulated nodes' bin/
+// scripts (they exec os.Executable(), here this test binary).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "ctl" {
+	if len(os.Args) > 2 && os.Args[1] == "sim" && (os.Args[2] == "ctl" || os.Args[2] == "nodetool") {
 		main()
 		os.Exit(0)
 	}
@@ -113,5 +115,36 @@ func TestSimCtlScript(t *testing.T) {
 	}
 	if n.State() != sim.StateStopped {
 		t.Fatalf("state %s", n.State())
+	}
+}
+
+// TestSimNodetool: `ringside sim nodetool` against a simulated node, and
+// NodeTool.connect's failure against a port nothing listens on.
+func TestSimNodetool(t *testing.T) {
+	c := simtest.Start(t, "dc1:2x1", true, nil)
+	n := c.Nodes()[0]
+	args := "sim nodetool -h " + n.Addr.String() + " -p " + strconv.Itoa(c.Config().JolokiaPort) + " status"
+	out, err := ringside(t, args).Output()
+	if err != nil || !strings.HasPrefix(string(out), "Datacenter: dc1\n===============\n") || strings.Count(string(out), "\nUN  ") != 2 {
+		t.Errorf("ringside %s: %v\n%s", args, err, out)
+	}
+	// The node's own bin/nodetool runs the same (this test binary).
+	if out, err := exec.Command(n.NodetoolPath(), "statusgossip").Output(); err != nil || string(out) != "running\n" {
+		t.Errorf("bin/nodetool statusgossip: %v %q", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	cmd := ringside(t, "sim nodetool -h 127.0.0.1 -p "+port+" version")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 ||
+		stderr.String() != "nodetool: Failed to connect to '127.0.0.1:"+port+"' - ConnectException: 'Connection refused (Connection refused)'.\n" {
+		t.Errorf("closed port: %v %q", err, stderr.String())
 	}
 }

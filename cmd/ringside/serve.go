@@ -105,6 +105,13 @@ func runDemo(args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Addr, n.DC, n.Rack, sc.Config.Cassandra.CQLAddress, sc.Config.Cassandra.JolokiaURL, sc.URL)
 	}
 	tw.Flush()
+	if len(d.SystemReplication) > 0 {
+		// Say it: a new 4.1 cluster has system_auth RF 1, system_distributed 3, system_traces 2.
+		fmt.Println("\nThe demo raised the system keyspaces from a new cluster's SimpleStrategy RF 1, 3, 2 (why: docs/before-you-start.md):")
+		for _, q := range d.SystemReplication {
+			fmt.Println("  " + q)
+		}
+	}
 	first, other := d.Sidecars[0], d.Sidecars[len(d.Sidecars)-1]
 	if sec := d.Security; sec != nil {
 		fmt.Printf(`

@@ -30,6 +30,7 @@ func runSim(args []string) error {
 	auth := fs.String("auth", "", "enable PasswordAuthenticator with USER:PASSWORD")
 	fd := fs.Duration("failure-detection", 0, "how long live nodes take to mark a silent node down (default 1s)")
 	startTime := fs.Duration("start-time", 0, "how long a started node spends STARTING (default 2s)")
+	timing := fs.String("timing", "", "timing profile: fast (default) or real (a real 4.1.6 node's stop, start and failure detection; docs/sim.md); --failure-detection and --start-time override it")
 	jsonOut := fs.Bool("json", false, "print the node list as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,6 +72,11 @@ func runSim(args []string) error {
 	}
 	if *name != "" {
 		cfg.ClusterName = *name
+	}
+	if *timing != "" {
+		if err := cfg.ApplyTiming(*timing); err != nil {
+			return err
+		}
 	}
 	if *fd != 0 {
 		cfg.FailureDetection = *fd

@@ -146,16 +146,19 @@ func SystemKeyspaces() []*Keyspace {
 	schemaBase.memtableFlushMS = 3600000
 
 	// auth/AuthKeyspace.java parse(): gcGraceSeconds(90 days).
-	// KeyspaceParams.simple(cassandra.system_auth.default_rf = 1).
+	// KeyspaceParams.simple(max(1, default_keyspace_rf)): 1 is
+	// cassandra.system_auth.default_rf (CassandraRelevantProperties).
 	authBase := defaultParams()
 	authBase.gcGraceSeconds = 7776000
 
-	// repair/SystemDistributedKeyspace.java parse(): defaults.
-	// KeyspaceParams.simple(max(3, default_keyspace_rf)).
+	// schema/SystemDistributedKeyspace.java parse(): defaults.
+	// KeyspaceParams.simple(max(3, default_keyspace_rf)): 3 is
+	// cassandra.system_distributed.default_rf.
 	distBase := defaultParams()
 
 	// tracing/TraceKeyspace.java parse(): gcGraceSeconds(0).
-	// KeyspaceParams.simple(max(2, default_keyspace_rf)).
+	// KeyspaceParams.simple(max(2, default_keyspace_rf)): 2 is
+	// cassandra.system_traces.default_rf.
 	traceBase := defaultParams()
 	traceBase.gcGraceSeconds = 0
 

@@ -15,8 +15,9 @@ import (
 )
 
 // Main is for TestMain. The bin/cassandra-* scripts of simulated nodes run
-// `<os.Executable()> sim ctl …`, which in a test is the test binary: Main
-// serves those runs as `ringside sim ctl` would, and runs the tests otherwise.
+// `<os.Executable()> sim ctl …` (bin/nodetool `… sim nodetool …`), which
+// in a test is the test binary: Main serves those runs as `ringside sim
+// ctl` (`ringside sim nodetool`) would, and runs the tests otherwise.
 func Main(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "ctl" {
 		if err := sim.RunCtl(os.Args[3:], os.Stdout); err != nil {
@@ -24,6 +25,9 @@ func Main(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "nodetool" {
+		os.Exit(sim.RunNodetool(os.Args[3:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
