@@ -17,7 +17,12 @@ NT=$REALNODE/bin/nodetool
 
 say() { printf '\n$ %s\n' "$*"; }
 run() { say "$*"; eval "$@"; echo; }
-j() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d.get(k) for k in sys.argv[1:]}))' "$@"; }
+# j FIELD…: the named fields of a JSON answer on stdin, and any " HTTP nnn" curl -w appended.
+j() { python3 -c '
+import json, sys
+s = sys.stdin.read(); i = s.rfind("}") + 1
+d = json.loads(s[:i])
+print(json.dumps({k: d.get(k) for k in sys.argv[1:]}) + s[i:].rstrip())' "$@"; }
 
 echo "== 1. Streamed SSTables (nodes 2 and 3 joined by bootstrap)"
 run "ls $REALNODE/node2/data/system_auth/roles-*/"
