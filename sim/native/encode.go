@@ -135,6 +135,11 @@ func EncodeErrorV(version byte, e *Error) []byte {
 			code, msg = ErrInvalid, "ERROR FUNCTION_FAILURE: "+msg
 		}
 	}
+	casTimeout := false
+	if code == ErrCASWriteUnknown && version < 5 {
+		// ErrorMessage.getBackwardsCompatibleException.
+		code, casTimeout = ErrWriteTimeout, true
+	}
 	b := appendInt(nil, int32(code))
 	b = appendString(b, msg)
 	switch code {
@@ -147,7 +152,14 @@ func EncodeErrorV(version byte, e *Error) []byte {
 		b = appendInt(b, e.Received)
 		b = appendInt(b, e.BlockFor)
 		if code == ErrWriteTimeout {
-			b = appendString(b, e.WriteType)
+			wt := e.WriteType
+			if casTimeout {
+				wt = "CAS"
+			}
+			b = appendString(b, wt)
+			if version >= 5 && wt == "CAS" {
+				b = appendShort(b, uint16(e.Contentions))
+			}
 		} else {
 			b = append(b, boolByte(e.DataPresent))
 		}
@@ -170,6 +182,10 @@ func EncodeErrorV(version byte, e *Error) []byte {
 		b = appendString(b, e.Table)
 	case ErrUnprepared:
 		b = appendShortBytes(b, e.ID)
+	case ErrCASWriteUnknown:
+		b = appendShort(b, uint16(e.Consistency))
+		b = appendInt(b, e.Received)
+		b = appendInt(b, e.BlockFor)
 	}
 	return b
 }

@@ -85,6 +85,10 @@ const (
 	ErrConfig          ErrorCode = 0x2300
 	ErrAlreadyExists   ErrorCode = 0x2400
 	ErrUnprepared      ErrorCode = 0x2500
+	// ErrCASWriteUnknown is v5's CAS_WRITE_UNKNOWN (native_protocol_v5.spec
+	// §9, CasWriteUnknownResultException); older versions get a WriteTimeout
+	// of write type CAS instead.
+	ErrCASWriteUnknown ErrorCode = 0x1700
 )
 
 // Error is an ERROR message. Only the fields its Code carries are encoded.
@@ -100,6 +104,9 @@ type Error struct {
 	NumFailures int32  // failures (v4 encoding)
 	DataPresent bool   // ReadTimeout, ReadFailure
 	WriteType   string // WriteTimeout, WriteFailure: SIMPLE, BATCH, UNLOGGED_BATCH, COUNTER, BATCH_LOG, CAS, VIEW, CDC
+	// Contentions is sent with a WriteTimeout of write type CAS from v5 on
+	// (CasWriteTimeoutException): how many Paxos rounds lost to contention.
+	Contentions int16
 	// AlreadyExists; FunctionFailure uses Keyspace and Function/ArgTypes.
 	Keyspace string
 	Table    string
