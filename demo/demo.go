@@ -113,6 +113,19 @@ func SidecarConfig(n *sim.Node, c sim.Config, port int, refresh time.Duration) *
 	return cfg
 }
 
+// GossipInterval is the demo's simulated gossip round: a killed node is
+// convicted after about a second (18.4 rounds at phi_convict_threshold 8).
+const GossipInterval = 50 * time.Millisecond
+
+// ShortTiming gives cfg the demo's timings: shaped like a real node's but
+// short, so that stops, starts and failure detection finish in seconds.
+func ShortTiming(cfg *sim.Config) {
+	cfg.StartTime = 3 * time.Second
+	cfg.StartJitter = time.Second
+	cfg.DrainTime = time.Second
+	cfg.GossipInterval, cfg.FailureDetection = GossipInterval, 0
+}
+
 // Start starts the cluster and a sidecar beside each node, and waits until
 // every sidecar has refreshed once.
 func Start(ctx context.Context, o Options) (*Demo, error) {

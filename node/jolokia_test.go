@@ -154,9 +154,20 @@ func toRequest(t *testing.T, raw json.RawMessage) JolokiaRequest {
 // response: values for status 200, a *JolokiaError with the captured
 // status, type and message otherwise.
 func TestJolokiaReplay(t *testing.T) {
-	files, err := filepath.Glob(jolokiaCaptures + "*.json")
-	if err != nil || len(files) != 16 {
-		t.Fatalf("%d capture files, %v", len(files), err)
+	all, err := filepath.Glob(jolokiaCaptures + "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Files holding only a response (read_Runtime.json and the like, see
+	// CAPTURE.md) have no exchanges to replay.
+	var files []string
+	for _, f := range all {
+		if len(loadExchanges(t, filepath.Base(f))) > 0 {
+			files = append(files, f)
+		}
+	}
+	if len(files) != 16 {
+		t.Fatalf("%d capture files with exchanges, want 16", len(files))
 	}
 	agent := newReplayAgent(t)
 	ctx := context.Background()

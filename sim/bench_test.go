@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/ringside/ringside/sim"
 	"github.com/ringside/ringside/sim/cqltype"
 	"github.com/ringside/ringside/sim/native"
+	"github.com/ringside/ringside/sim/simtest"
 )
 
 // rssBytes reads the process's resident set size.
@@ -31,6 +33,30 @@ func rssBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// startTimed starts a cluster of the topology at a timing profile ("fast"
+// keeps TestConfig's test timings) and returns it with the time New and
+// Start took.
+func startTimed(b *testing.B, topology, timing string) (*sim.Cluster, time.Duration) {
+	cfg, err := sim.TestConfig(topology, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if timing != "fast" {
+		if err := cfg.ApplyTiming(timing); err != nil {
+			b.Fatal(err)
+		}
+	}
+	t0 := time.Now()
+	c, err := sim.New(cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c, time.Since(t0)
+}
+
 // BenchmarkStart1000Nodes starts a 1,000-node, 2-DC cluster (16 vnodes,
 // every node with its own CQL and Jolokia listener) and reports the time
 // to start and the resident memory the cluster adds.
@@ -39,25 +65,103 @@ func BenchmarkStart1000Nodes(b *testing.B) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		before := rssBytes()
-		cfg, err := sim.TestConfig("dc1:10x50,dc2:10x50", "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		c, err := sim.New(cfg, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := c.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		elapsed := time.Since(t0)
+		c, elapsed := startTimed(b, "dc1:10x50,dc2:10x50", "fast")
 		after := rssBytes()
 		b.ReportMetric(elapsed.Seconds(), "s/start")
 		b.ReportMetric(float64(after-before)/(1<<20), "MiB-RSS")
 		b.ReportMetric(float64(after)/(1<<20), "MiB-RSS-total")
 		c.Close()
 	}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkStart300Nodes starts a 300-node, 2-DC cluster (3 racks of 50
+// per DC, 16 vnodes, CQL and Jolokia listeners on every node, no node
+// directories) at the real timing profile, and reports the start time,
+// the resident memory per node, and the CPU the idle cluster uses over
+// RINGSIDE_BENCH_IDLE (default 30s) — with phi failure detection, hints
+// and Paxos in place. Run with -benchtime=1x.
+func BenchmarkStart300Nodes(b *testing.B) {
+	idle := 30 * time.Second
+	if v := os.Getenv("RINGSIDE_BENCH_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idle = d
+	}
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		debug.FreeOSMemory()
+		before := rssBytes()
+		c, elapsed := startTimed(b, "dc1:3x50,dc2:3x50", "real")
+		runtime.GC()
+		after := rssBytes()
+		cpu0, w0 := cpuTime(), time.Now()
+		time.Sleep(idle)
+		cpu, wall := cpuTime()-cpu0, time.Since(w0)
+		n := float64(len(c.Nodes()))
+		b.ReportMetric(elapsed.Seconds(), "s/start")
+		b.ReportMetric(float64(after-before)/n/(1<<10), "KiB-RSS/node")
+		b.ReportMetric(float64(after)/(1<<20), "MiB-RSS-total")
+		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%CPU-idle")
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		c.Close()
+	}
+}
+
+// BenchmarkConviction300Nodes measures the failure detector's CPU on a
+// 300-node cluster: a node killed until all 299 peers have convicted it
+// and started again until all see it up (299 events each way), and a
+// partition into two DCs' halves (90,000 pairs) until every node has
+// convicted the other side, then healed.
+func BenchmarkConviction300Nodes(b *testing.B) {
+	c := simtest.Start(b, "dc1:3x50,dc2:3x50", false, nil)
+	nodes := c.Nodes()
+	downs := func(want int) {
+		for {
+			ok := true
+			for _, n := range nodes {
+				if st := n.Status(); st.State == sim.StateRunning && len(st.Down) != want {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	var kill, part time.Duration
+	for i := 0; i < b.N; i++ {
+		cpu0 := cpuTime()
+		nodes[0].Kill()
+		downs(1)
+		if err := nodes[0].Start(); err != nil {
+			b.Fatal(err)
+		}
+		downs(0)
+		kill += cpuTime() - cpu0
+		cpu0 = cpuTime()
+		if err := c.Partition([][]*sim.Node{nodes[:150], nodes[150:]}); err != nil {
+			b.Fatal(err)
+		}
+		downs(150)
+		c.Heal()
+		downs(0)
+		part += cpuTime() - cpu0
+	}
+	b.ReportMetric(float64(kill.Milliseconds())/float64(b.N), "CPU-ms/kill+start")
+	b.ReportMetric(float64(part.Milliseconds())/float64(b.N), "CPU-ms/partition+heal")
 }
 
 // BenchmarkPointQuery measures prepared single-partition reads through

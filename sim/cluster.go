@@ -37,6 +37,7 @@ type Cluster struct {
 	partitionSince time.Time
 	nextCheck      time.Time
 	timer          *time.Timer
+	fd             fdState // pending failure-detector transitions (gossip.go)
 	closed         bool
 	procs          bool
 }
@@ -46,6 +47,7 @@ func New(cfg Config, log *slog.Logger) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.normalizeGossip()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

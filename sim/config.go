@@ -35,8 +35,16 @@ type Config struct {
 	JolokiaPort int    `yaml:"jolokia_port"`
 	// ControlAddr is the simulator's control API (loopback only).
 	ControlAddr string `yaml:"control_address"`
-	// FailureDetection is how long live nodes take to mark a silent
-	// (killed or partitioned) node down.
+	// GossipInterval is Gossiper.intervalInMillis (1 s in Cassandra): the
+	// heartbeat period the phi accrual failure detector learns (gossip.go).
+	GossipInterval time.Duration `yaml:"gossip_interval"`
+	// PhiConvictThreshold is phi_convict_threshold (default 8, 5..16): a
+	// silent node is convicted after about threshold·ln(10) mean heartbeat
+	// intervals, 18.4 s at the defaults.
+	PhiConvictThreshold float64 `yaml:"phi_convict_threshold"`
+	// FailureDetection is the time by which every live node has convicted
+	// a silent (killed or partitioned) node. Given (non-zero), it sets
+	// GossipInterval to match; New fills it in from GossipInterval.
 	FailureDetection time.Duration `yaml:"failure_detection"`
 	// StartTime and StartJitter: how long a started node spends STARTING.
 	StartTime   time.Duration `yaml:"start_time"`
@@ -88,42 +96,47 @@ type NodeOverride struct {
 // DefaultConfig is a 2-DC, 3-racks-per-DC, 6-node cluster on 127.0.1.x/127.0.2.x.
 func DefaultConfig() Config {
 	return Config{
-		ClusterName:      "ringside",
-		DCs:              []DCConfig{{Name: "dc1", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}, {Name: "dc2", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}},
-		NumTokens:        16,
-		Tokens:           "random",
-		Seed:             1,
-		ReleaseVersion:   "4.1.6",
-		AddressBase:      "127.0.1.1",
-		NativePort:       9042,
-		StoragePort:      7000,
-		JolokiaPort:      8778,
-		ControlAddr:      "127.0.0.1:8642",
-		FailureDetection: time.Second,
-		StartTime:        2 * time.Second,
-		StartJitter:      500 * time.Millisecond,
-		DrainTime:        500 * time.Millisecond,
-		Timing:           "fast",
-		RequestTimeout:   2 * time.Second,
-		Processes:        "auto",
+		ClusterName:         "ringside",
+		DCs:                 []DCConfig{{Name: "dc1", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}, {Name: "dc2", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}},
+		NumTokens:           16,
+		Tokens:              "random",
+		Seed:                1,
+		ReleaseVersion:      "4.1.6",
+		AddressBase:         "127.0.1.1",
+		NativePort:          9042,
+		StoragePort:         7000,
+		JolokiaPort:         8778,
+		ControlAddr:         "127.0.0.1:8642",
+		GossipInterval:      fastGossipInterval,
+		PhiConvictThreshold: 8,
+		StartTime:           2 * time.Second,
+		StartJitter:         500 * time.Millisecond,
+		DrainTime:           500 * time.Millisecond,
+		Timing:              "fast",
+		RequestTimeout:      2 * time.Second,
+		Processes:           "auto",
 	}
 }
 
 // Timing is a set of the simulator's durations.
 type Timing struct {
-	FailureDetection, StartTime, StartJitter, DrainTime, ShutdownTime time.Duration
+	GossipInterval, StartTime, StartJitter, DrainTime, ShutdownTime time.Duration
 }
+
+// fastGossipInterval makes the phi detector convict a silent node after
+// about a second (18.4 intervals at phi_convict_threshold 8).
+const fastGossipInterval = 50 * time.Millisecond
 
 // TimingProfiles are the named timings. "fast" keeps tests and the demo
 // quick. "real" is what a real Cassandra 4.1.6 node did on a 2-core
-// machine (docs/real-node.md): a killed node marked down by its peers
-// after 18.6–18.9 s (the phi detector at phi_convict_threshold 8 with
-// gossip every second), 11–35 s from start to "Startup complete", drain
+// machine (docs/real-node.md): gossip every second, so that a killed node
+// is marked down by its peers after 18.6–18.9 s (the phi detector at
+// phi_convict_threshold 8), 11–35 s from start to "Startup complete", drain
 // 4.2–4.5 s, and 2.1 s from SIGTERM to exit once drained. Benchmarks that
 // compare against the physical limit of a restart use "real".
 var TimingProfiles = map[string]Timing{
-	"fast": {FailureDetection: time.Second, StartTime: 2 * time.Second, StartJitter: 500 * time.Millisecond, DrainTime: 500 * time.Millisecond},
-	"real": {FailureDetection: 18600 * time.Millisecond, StartTime: 23 * time.Second, StartJitter: 12 * time.Second, DrainTime: 4200 * time.Millisecond, ShutdownTime: 2100 * time.Millisecond},
+	"fast": {GossipInterval: fastGossipInterval, StartTime: 2 * time.Second, StartJitter: 500 * time.Millisecond, DrainTime: 500 * time.Millisecond},
+	"real": {GossipInterval: time.Second, StartTime: 23 * time.Second, StartJitter: 12 * time.Second, DrainTime: 4200 * time.Millisecond, ShutdownTime: 2100 * time.Millisecond},
 }
 
 // ApplyTiming sets the durations of a named profile.
@@ -133,15 +146,19 @@ func (c *Config) ApplyTiming(name string) error {
 		return fmt.Errorf("timing must be fast or real, not %q", name)
 	}
 	c.Timing = name
-	c.FailureDetection, c.StartTime, c.StartJitter, c.DrainTime, c.ShutdownTime = t.FailureDetection, t.StartTime, t.StartJitter, t.DrainTime, t.ShutdownTime
+	c.GossipInterval, c.StartTime, c.StartJitter, c.DrainTime, c.ShutdownTime = t.GossipInterval, t.StartTime, t.StartJitter, t.DrainTime, t.ShutdownTime
+	c.FailureDetection = 0 // derived from the profile's gossip interval
 	return nil
 }
 
 // LoadConfig reads a YAML file over DefaultConfig. Unknown keys are errors.
 // A timing profile named in the file applies first; durations the file
 // gives explicitly override it.
-func LoadConfig(path string) (Config, error) {
-	cfg := DefaultConfig()
+func LoadConfig(path string) (Config, error) { return LoadConfigOver(path, DefaultConfig()) }
+
+// LoadConfigOver is LoadConfig over base instead of DefaultConfig.
+func LoadConfigOver(path string, base Config) (Config, error) {
+	cfg := base
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, err
@@ -223,6 +240,9 @@ func (c *Config) Validate() error {
 	case "", "auto", "true", "false":
 	default:
 		return fmt.Errorf("processes must be auto, true or false, not %q", c.Processes)
+	}
+	if err := c.validateGossip(); err != nil {
+		return err
 	}
 	if c.FailureDetection < 0 || c.StartTime < 0 || c.StartJitter < 0 || c.DrainTime < 0 || c.ShutdownTime < 0 {
 		return fmt.Errorf("durations must not be negative")

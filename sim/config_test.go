@@ -107,7 +107,7 @@ func TestTimingProfiles(t *testing.T) {
 	if err := cfg.ApplyTiming("real"); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.FailureDetection != 18600*time.Millisecond || cfg.DrainTime != 4200*time.Millisecond || cfg.ShutdownTime != 2100*time.Millisecond ||
+	if cfg.GossipInterval != time.Second || cfg.DrainTime != 4200*time.Millisecond || cfg.ShutdownTime != 2100*time.Millisecond ||
 		cfg.StartTime-cfg.StartJitter != 11*time.Second || cfg.StartTime+cfg.StartJitter != 35*time.Second {
 		t.Errorf("real profile: %+v", TimingProfiles["real"])
 	}
@@ -120,8 +120,8 @@ func TestTimingProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.StartTime != 5*time.Second || got.FailureDetection != 18600*time.Millisecond {
-		t.Errorf("file with timing real and start_time 5s: start %s, detection %s", got.StartTime, got.FailureDetection)
+	if got.StartTime != 5*time.Second || got.GossipInterval != time.Second {
+		t.Errorf("file with timing real and start_time 5s: start %s, gossip interval %s", got.StartTime, got.GossipInterval)
 	}
 	os.WriteFile(f, []byte("timing: sluggish\n"), 0o644)
 	if _, err := LoadConfig(f); err == nil || !strings.Contains(err.Error(), "sluggish") {

@@ -17,7 +17,8 @@ import (
 
 // Each node with a directory gets the Debian layout under <dir>/<address>:
 // conf/cassandra.yaml, data/<keyspace>/<table>-<id>/ with SSTables, commitlog/,
-// hints/, saved_caches/, the pidfile cassandra.pid, and bin/ scripts that
+// hints/, saved_caches/, agents/ (CEP-1's JVM agents; conf/cassandra-env.sh
+// decides whether they load), the pidfile cassandra.pid, and bin/ scripts that
 // start, stop and kill the node through the simulator's control API, and
 // bin/nodetool (nodetool_client.go).
 
@@ -96,13 +97,19 @@ func (c *Cluster) writeDirs() error {
 	exe, _ := os.Executable()
 	for _, n := range c.nodes {
 		d := n.dir()
-		for _, sub := range []string{"conf", "data", "commitlog", "hints", "saved_caches", "bin"} {
+		for _, sub := range []string{"conf", "data", "commitlog", "hints", "saved_caches", "bin", "agents"} {
 			if err := os.MkdirAll(filepath.Join(d, sub), 0o755); err != nil {
 				return err
 			}
 		}
 		if err := os.WriteFile(n.YAMLPath(), []byte(n.cassandraYAML()), 0o644); err != nil {
 			return err
+		}
+		// Kept across simulator runs: an operator may have added CEP-1's agents snippet (mbeans_runtime.go).
+		if _, err := os.Stat(n.EnvPath()); os.IsNotExist(err) {
+			if err := os.WriteFile(n.EnvPath(), []byte(envSH), 0o644); err != nil {
+				return err
+			}
 		}
 		for _, op := range []string{"start", "stop", "kill"} {
 			script := fmt.Sprintf("#!/bin/sh\n# %s this simulated node through the ringside simulator's control API.\nexec \"${RINGSIDE:-%s}\" sim ctl --control %s %s %s \"$@\"\n", op, exe, c.cfg.ControlAddr, op, n.Addr)

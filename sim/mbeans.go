@@ -578,6 +578,7 @@ func (n *Node) mbeans() *jolokia.Registry {
 	}
 	reg.Register(es)
 	reg.Register(jolokia.HintsService())
+	n.registerRuntime(reg) // java.lang:type=Runtime and Memory (mbeans_runtime.go)
 	return reg
 }
 

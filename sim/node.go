@@ -48,6 +48,7 @@ type Node struct {
 	announced   bool // went silent by announcing shutdown
 	silentSince time.Time
 	upSince     time.Time
+	fdSince     time.Time    // when this JVM's gossip began; zero if it started with the cluster (gossip.go)
 	down        map[int]bool // this node's view: peers it has marked down
 	generation  int32
 	startedAt   time.Time
@@ -195,6 +196,10 @@ func (n *Node) boot(immediate bool) error {
 		n.gossip = true
 		n.announced = false
 		n.upSince = time.Now()
+		n.fdSince = time.Time{}
+		if !immediate {
+			n.fdSince = n.upSince // its failure detector starts with empty windows
+		}
 		n.mode = "NORMAL"
 		n.state = StateRunning
 		n.down = map[int]bool{}
@@ -206,7 +211,7 @@ func (n *Node) boot(immediate bool) error {
 					n.down[j.idx] = true
 				}
 			}
-			c.recompute(time.Now())
+			c.nodeChanged(n, time.Now())
 		}
 		c.mu.Unlock()
 		return n.startNative()
@@ -280,7 +285,7 @@ func (n *Node) stopGossip(announce bool) {
 	n.gossip = false
 	n.announced = announce
 	n.silentSince = time.Now()
-	c.recompute(time.Now())
+	c.nodeChanged(n, time.Now())
 }
 
 func (n *Node) startGossip() {
@@ -293,7 +298,8 @@ func (n *Node) startGossip() {
 	n.gossip = true
 	n.announced = false
 	n.upSince = time.Now()
-	c.recompute(time.Now())
+	n.fdSince = n.upSince // startGossiping forces a newer generation: peers relearn it
+	c.nodeChanged(n, time.Now())
 }
 
 // halt ends the process. graceful: the shutdown is announced.
@@ -328,7 +334,7 @@ func (n *Node) setStopped() {
 	}
 	// A stopped node has no view of its own.
 	n.down = map[int]bool{}
-	c.recompute(time.Now())
+	c.nodeChanged(n, time.Now())
 }
 
 func (n *Node) startNative() error {

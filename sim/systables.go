@@ -295,6 +295,7 @@ func (n *Node) settings() map[string]*string {
 	set("num_tokens", fmt.Sprint(c.cfg.NumTokens))
 	set("native_transport_port", fmt.Sprint(c.cfg.NativePort))
 	set("storage_port", fmt.Sprint(c.cfg.StoragePort))
+	set("phi_convict_threshold", javaDouble(c.cfg.PhiConvictThreshold))
 	set("seed_provider.parameters", "{seeds="+strings.Join(c.seeds(), ",")+"}")
 	root := "/var/lib/cassandra"
 	if d := n.dir(); d != "" {
@@ -351,10 +352,10 @@ func genGossipInfo(x *execCtx, _ *schema.Table) []map[string]any {
 		if p.generation == 0 {
 			continue // never seen
 		}
-		hb := int32(time.Since(p.startedAt).Seconds())
+		hb := c.heartbeat(p, time.Now())
 		if !p.gossip && !p.silentSince.IsZero() {
 			// Its gossip task stopped, and its heartbeat with it.
-			hb = int32(p.silentSince.Sub(p.startedAt).Seconds())
+			hb = c.heartbeat(p, p.silentSince)
 		}
 		status := "NORMAL," + fmt.Sprint(p.Tokens[0])
 		rpcReady := "true"

@@ -20,7 +20,8 @@ func TestConfig(topology, dir string) (Config, error) {
 	}
 	cfg.DCs = dcs
 	cfg.Dir = dir
-	cfg.FailureDetection = 300 * time.Millisecond
+	// A silent node is convicted after about 0.3 s (18.4 rounds of 15 ms).
+	cfg.GossipInterval = 15 * time.Millisecond
 	cfg.StartTime = 200 * time.Millisecond
 	cfg.StartJitter = 50 * time.Millisecond
 	cfg.DrainTime = 50 * time.Millisecond

@@ -67,6 +67,8 @@ func runDemo(args []string) error {
 	control := fs.String("control", "127.0.0.1:8642", "simulator control API address")
 	verbose := fs.Bool("v", false, "log what the simulator and sidecars do")
 	secure := fs.Bool("secure", false, "TLS for every sidecar, mutual TLS between sidecars, JWT bearer tokens; prints the CA file and a token per role")
+	timing := fs.String("timing", "", "simulator timing: real (a real 4.1.6 node's start, stop and failure detection) instead of the demo's short one")
+	gossip := fs.Duration("gossip-interval", demo.GossipInterval, "simulated gossip round; a killed node is convicted after about 18.4 of them (real Cassandra: 1s)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -81,10 +83,19 @@ func runDemo(args []string) error {
 	scfg.DCs = dcs
 	scfg.AddressBase = *base
 	scfg.ControlAddr = *control
-	// Short but real timings, so that stops and starts finish in seconds.
-	scfg.StartTime = 3 * time.Second
-	scfg.StartJitter = time.Second
-	scfg.DrainTime = time.Second
+	if *timing == "" {
+		demo.ShortTiming(&scfg)
+	} else if err := scfg.ApplyTiming(*timing); err != nil {
+		return err
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "gossip-interval" })
+	if given {
+		scfg.GossipInterval, scfg.FailureDetection = *gossip, 0
+	}
+	if err := scfg.Validate(); err != nil {
+		return err
+	}
 	var log *slog.Logger
 	if *verbose {
 		log = newLogger("info", "text")

@@ -28,9 +28,11 @@ func runSim(args []string) error {
 	control := fs.String("control", "", "control API address (default 127.0.0.1:8642)")
 	name := fs.String("cluster-name", "", "cluster_name (default ringside)")
 	auth := fs.String("auth", "", "enable PasswordAuthenticator with USER:PASSWORD")
-	fd := fs.Duration("failure-detection", 0, "how long live nodes take to mark a silent node down (default 1s)")
-	startTime := fs.Duration("start-time", 0, "how long a started node spends STARTING (default 2s)")
-	timing := fs.String("timing", "", "timing profile: fast (default) or real (a real 4.1.6 node's stop, start and failure detection; docs/sim.md); --failure-detection and --start-time override it")
+	fd := fs.Duration("failure-detection", 0, "by when live nodes have convicted a silent node; sets --gossip-interval to match")
+	gossip := fs.Duration("gossip-interval", 0, "gossip round the phi failure detector learns (real: 1s, fast: 50ms)")
+	phi := fs.Float64("phi-convict-threshold", 8, "phi_convict_threshold, 5..16")
+	startTime := fs.Duration("start-time", 0, "how long a started node spends STARTING (real: 23s±12s, fast: 2s)")
+	timing := fs.String("timing", "", "timing profile: real (default: a real 4.1.6 node's stop, start and failure detection; docs/sim.md) or fast; the duration flags override it")
 	jsonOut := fs.Bool("json", false, "print the node list as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,10 +43,16 @@ func runSim(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// The simulator runs at a real node's pace unless told otherwise.
 	cfg := sim.DefaultConfig()
+	if err := cfg.ApplyTiming("real"); err != nil {
+		return err
+	}
 	if *cfgFile != "" {
 		var err error
-		if cfg, err = sim.LoadConfig(*cfgFile); err != nil {
+		if cfg, err = sim.LoadConfigOver(*cfgFile, cfg); err != nil {
 			return err
 		}
 	}
@@ -78,8 +86,20 @@ func runSim(args []string) error {
 			return err
 		}
 	}
-	if *fd != 0 {
+	if given["failure-detection"] && given["gossip-interval"] {
+		return fmt.Errorf("give --gossip-interval or --failure-detection, not both")
+	}
+	if given["failure-detection"] {
+		if *fd <= 0 {
+			return fmt.Errorf("--failure-detection must be positive, not %s", *fd)
+		}
 		cfg.FailureDetection = *fd
+	}
+	if given["gossip-interval"] {
+		cfg.GossipInterval, cfg.FailureDetection = *gossip, 0
+	}
+	if given["phi-convict-threshold"] {
+		cfg.PhiConvictThreshold = *phi
 	}
 	if *startTime != 0 {
 		cfg.StartTime = *startTime
@@ -131,6 +151,8 @@ func runSim(args []string) error {
 		enc.Encode(statuses)
 	} else {
 		fmt.Printf("Cluster %q: %d nodes up in %s (CQL port %d, Jolokia port %d)\n", cfg.ClusterName, len(statuses), time.Since(t0).Round(time.Millisecond), cfg.NativePort, cfg.JolokiaPort)
+		rc := c.Config()
+		fmt.Printf("Timing %s: gossip every %s, phi_convict_threshold %g: a killed node is convicted within %s\n", rc.Timing, rc.GossipInterval, rc.PhiConvictThreshold, rc.FailureDetection.Round(100*time.Millisecond))
 		sim.PrintNodes(os.Stdout, statuses)
 		fmt.Printf("\nControl API: http://%s/v1/nodes   node state under %s\n", cfg.ControlAddr, cfg.Dir)
 		fmt.Printf("Try: ringside sim ctl --control %s kill %s\n", cfg.ControlAddr, statuses[0].Address)
