@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -60,7 +61,7 @@ const (
 )
 
 func (r *result) response(skipMeta bool) native.Response {
-	// The helpers encode for the connection's protocol version (v3 or v4).
+	// The helpers encode for the connection's protocol version (v3 to v5).
 	switch r.kind {
 	case resRows:
 		return native.RowsResponse(native.RowsMetadata{Columns: r.cols, PagingState: r.paging, NoMetadata: skipMeta}, r.rows)
@@ -120,7 +121,7 @@ func (h *handler) Query(c *native.Conn, q *native.Query) native.Response {
 	if err != nil {
 		return errResponse(err)
 	}
-	x := h.newCtx(c, c.Keyspace(), &q.Params)
+	x := h.newCtx(c, queryKeyspace(c, q.Params.Keyspace), &q.Params)
 	x.binder = &binder{vals: q.Params.Values, names: q.Params.Names}
 	res, err := x.exec(stmt)
 	if err != nil {
@@ -145,13 +146,14 @@ func (h *handler) Prepare(c *native.Conn, p *native.Prepare) native.Response {
 	if err != nil {
 		return errResponse(err)
 	}
-	x := &execCtx{n: h.n, conn: c, ks: c.Keyspace(), now: time.Now()}
+	ks := queryKeyspace(c, p.Keyspace)
+	x := &execCtx{n: h.n, conn: c, ks: ks, now: time.Now()}
 	binds, pk, result, err := x.describe(stmt)
 	if err != nil {
 		return errResponse(err)
 	}
-	id := preparedID(c.Keyspace(), p.Statement)
-	h.n.rt.prepare(string(id), &prepared{stmt: stmt, query: p.Statement, keyspace: c.Keyspace(), binds: binds, pk: pk, result: result})
+	id := preparedID(ks, p.Statement)
+	h.n.rt.prepare(string(id), &prepared{stmt: stmt, query: p.Statement, keyspace: ks, binds: binds, pk: pk, result: result})
 	return native.PreparedResponse(id, native.RowsMetadata{Columns: binds}, pk, native.RowsMetadata{Columns: result})
 }
 
@@ -177,18 +179,73 @@ func (h *handler) Execute(c *native.Conn, e *native.Execute) native.Response {
 	if res.kind == resSetKeyspace {
 		c.SetKeyspace(res.ks)
 	}
+	if res.kind == resRows {
+		return res.executeRows(c.Version(), e, ps)
+	}
 	return res.response(e.Params.SkipMetadata)
+}
+
+// queryKeyspace is ClientState.cloneWithKeyspaceIfSet: v5 requests may
+// name the keyspace to run in (QUERY/BATCH flag 0x80, PREPARE flag 0x01).
+func queryKeyspace(c *native.Conn, ks string) string {
+	if ks != "" {
+		return ks
+	}
+	return c.Keyspace()
+}
+
+// executeRows is ExecuteMessage.execute's choice of result metadata: from
+// v5 the client's result_metadata_id is compared with the rows' (an ALTER
+// TABLE ADD changes a SELECT *'s) and a change is flagged METADATA_CHANGED
+// with full metadata; LWTs always get full metadata, unflagged
+// (CASSANDRA-13992). Before v5 metadata is skipped only if the client asked
+// and it still matches what PREPARE returned.
+func (r *result) executeRows(version byte, e *native.Execute, ps *prepared) native.Response {
+	meta := native.RowsMetadata{Columns: r.cols, PagingState: r.paging}
+	id := native.ResultMetadataID(r.cols)
+	if version >= 5 {
+		if !hasConditions(ps.stmt) {
+			if !bytes.Equal(id, e.ResultMetadataID) {
+				meta.MetadataChanged = true
+			} else {
+				meta.NoMetadata = e.Params.SkipMetadata
+			}
+		}
+	} else {
+		meta.NoMetadata = e.Params.SkipMetadata && bytes.Equal(id, native.ResultMetadataID(ps.result))
+	}
+	return native.RowsResponse(meta, r.rows)
+}
+
+// hasConditions is CQLStatement.hasConditions: the statement is an LWT.
+func hasConditions(s cql.Statement) bool {
+	switch s := s.(type) {
+	case *cql.Insert:
+		return s.IfNotExists
+	case *cql.Update:
+		return s.IfExists || len(s.If) > 0
+	case *cql.Delete:
+		return s.IfExists || len(s.If) > 0
+	case *cql.Batch:
+		for _, st := range s.Statements {
+			if hasConditions(st) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Batch implements native.Handler.
 func (h *handler) Batch(c *native.Conn, b *native.Batch) native.Response {
 	h.pause()
 	h.n.rt.requests.Add(1)
-	x := h.newCtx(c, c.Keyspace(), &native.QueryParams{Consistency: b.Consistency, SerialConsistency: b.SerialConsistency, Timestamp: b.Timestamp})
+	bks := queryKeyspace(c, b.Keyspace)
+	x := h.newCtx(c, bks, &native.QueryParams{Consistency: b.Consistency, SerialConsistency: b.SerialConsistency, Timestamp: b.Timestamp})
 	var items []batchItem
 	for _, bs := range b.Statements {
 		var stmt cql.Statement
-		ks := c.Keyspace()
+		ks := bks
 		var specs []native.ColumnSpec
 		if bs.Kind == 1 {
 			ps := h.n.rt.lookup(string(bs.ID))

@@ -110,9 +110,8 @@ func genLocal(x *execCtx, _ *schema.Table) []map[string]any {
 		"host_id":           n.HostID,
 		"listen_address":    n.Addr,
 		"listen_port":       int32(c.cfg.StoragePort),
-		// The simulator speaks native protocol v3 and v4 (no v5 framing),
-		// so it reports 4 where a real 4.1 node reports 5.
-		"native_protocol_version": "4",
+		// ProtocolVersion.CURRENT (cql-system-tables.txt).
+		"native_protocol_version": "5",
 		"partitioner":             "org.apache.cassandra.dht.Murmur3Partitioner",
 		"rack":                    n.Rack,
 		"release_version":         n.Release,

@@ -31,6 +31,10 @@ type params struct {
 	paging    []byte
 	serial    *Consistency
 	timestamp *int64
+	// v5: flags as an [int], and the keyspace and now_in_seconds options.
+	v5       bool
+	keyspace string
+	now      *int32
 }
 
 func appendValue(b []byte, v Value) []byte {
@@ -45,7 +49,7 @@ func appendValue(b []byte, v Value) []byte {
 
 func (p params) append(b []byte) []byte {
 	b = appendShort(b, uint16(p.cons))
-	var flags byte
+	var flags uint32
 	if p.values != nil {
 		flags |= qfValues
 	}
@@ -67,7 +71,17 @@ func (p params) append(b []byte) []byte {
 	if p.timestamp != nil {
 		flags |= qfTimestamp
 	}
-	b = append(b, flags)
+	if p.keyspace != "" {
+		flags |= qfKeyspace
+	}
+	if p.now != nil {
+		flags |= qfNowInSeconds
+	}
+	if p.v5 {
+		b = appendInt(b, int32(flags))
+	} else {
+		b = append(b, byte(flags))
+	}
 	if p.values != nil {
 		b = appendShort(b, uint16(len(p.values)))
 		for i, v := range p.values {
@@ -88,6 +102,12 @@ func (p params) append(b []byte) []byte {
 	}
 	if p.timestamp != nil {
 		b = binary.BigEndian.AppendUint64(b, uint64(*p.timestamp))
+	}
+	if p.keyspace != "" {
+		b = appendString(b, p.keyspace)
+	}
+	if p.now != nil {
+		b = appendInt(b, *p.now)
 	}
 	return b
 }
@@ -137,14 +157,14 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 
 	// Unsupported versions fail after one byte (a v2 header is 8 bytes).
-	for _, v := range []byte{1, 2, 5, 6, 0x85, 0} {
+	for _, v := range []byte{1, 2, 7, 0x87, 0} {
 		_, err := ReadFrame(bytes.NewReader([]byte{v}), 10)
 		var ve *VersionError
 		if !errors.As(err, &ve) || ve.Version != v&0x7f {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}
-	if ve := (&VersionError{Version: 5}); ve.Error() != "Invalid or unsupported protocol version (5); supported versions are (3/v3, 4/v4)" {
+	if ve := (&VersionError{Version: 7}); ve.Error() != "Invalid or unsupported protocol version (7); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)" {
 		t.Errorf("message %q", ve.Error())
 	}
 	if _, err := ReadFrame(bytes.NewReader([]byte{4, 0, 0}), 10); !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -341,14 +361,17 @@ func TestEncodeResults(t *testing.T) {
 		h("00000002 00000004 00000002 00000000"))
 
 	bind := RowsMetadata{Columns: []ColumnSpec{ksT("k", cqltype.IntT)}}
-	gotPrep := EncodePrepared([]byte{0xab}, bind, []uint16{0}, meta)
+	gotPrep := EncodePreparedV(4, []byte{0xab}, bind, []uint16{0}, meta)
 	wantPrep := append(h("00000004 0001ab 00000001 00000001 00000001 0000 0001 6b 0001 74 0001 6b 0009"),
 		h("00000001 00000002 0001 6b 0001 74 0001 61 0009 0001 62 0022 000d")...)
 	check("prepared v4", gotPrep, wantPrep)
 	check("prepared v3 insert", EncodePreparedV(3, []byte{0xab}, bind, []uint16{0}, RowsMetadata{}),
 		h("00000004 0001ab 00000001 00000001 0001 6b 0001 74 0001 6b 0009 00000004 00000000"))
-	check("prepared no binds", EncodePrepared([]byte{1}, RowsMetadata{}, nil, RowsMetadata{}),
+	check("prepared no binds", EncodePreparedV(4, []byte{1}, RowsMetadata{}, nil, RowsMetadata{}),
 		h("00000004 0001 01 00000000 00000000 00000000 00000004 00000000"))
+	// v5 adds the result metadata id; a non-SELECT's is MD5 of nothing.
+	check("prepared no binds v5", EncodePrepared([]byte{1}, RowsMetadata{}, nil, RowsMetadata{}),
+		h("00000004 0001 01 0010 d41d8cd98f00b204e9800998ecf8427e 00000000 00000000 00000000 00000004 00000000"))
 
 	check("schema change table", EncodeSchemaChangeResult(SchemaChange{Change: "CREATED", Target: "TABLE", Keyspace: "k", Name: "t"}),
 		append(h("00000005"), appendString(appendString(appendString(appendString(nil, "CREATED"), "TABLE"), "k"), "t")...))

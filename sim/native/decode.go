@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// Query parameter flags (spec section 4.1.4); v3 and v4 send them as a byte.
+// Query parameter flags (spec section 4.1.4); v3 and v4 send them as a
+// byte, v5 as an [int] (QueryOptions.Codec).
 const (
 	qfValues            = 0x01
 	qfSkipMetadata      = 0x02
@@ -17,6 +18,8 @@ const (
 	qfSerialConsistency = 0x10
 	qfTimestamp         = 0x20
 	qfNamesForValues    = 0x40
+	qfKeyspace          = 0x80  // v5
+	qfNowInSeconds      = 0x100 // v5
 )
 
 // decoder reads the notations of spec section 3. The first failure sticks
@@ -263,10 +266,15 @@ func DecodeRegister(body []byte) ([]string, error) {
 	return l, nil
 }
 
-// decodeParams reads <query_parameters> (QueryOptions.Codec for v3/v4).
+// decodeParams reads <query_parameters> (QueryOptions.Codec).
 func decodeParams(d *decoder, version byte) QueryParams {
 	p := QueryParams{Consistency: d.consistency(), PageSize: -1}
-	flags := d.byte("query flags")
+	var flags uint32
+	if version >= 5 {
+		flags = uint32(d.int("query flags"))
+	} else {
+		flags = uint32(d.byte("query flags"))
+	}
 	if d.err != nil {
 		return p
 	}
@@ -298,6 +306,13 @@ func decodeParams(d *decoder, version byte) QueryParams {
 		}
 		p.Timestamp = &ts
 	}
+	if flags&qfKeyspace != 0 {
+		p.Keyspace = d.string()
+	}
+	if flags&qfNowInSeconds != 0 {
+		now := d.int("now in seconds")
+		p.NowInSeconds = &now
+	}
 	return p
 }
 
@@ -327,6 +342,12 @@ func DecodeQuery(version byte, body []byte) (*Query, error) {
 func DecodePrepare(version byte, body []byte) (*Prepare, error) {
 	d := &decoder{b: body}
 	p := &Prepare{Statement: d.longString()}
+	if version >= 5 {
+		// PrepareMessage.Codec: <flags>, 0x01 for a keyspace.
+		if d.int("prepare flags")&0x01 != 0 {
+			p.Keyspace = d.string()
+		}
+	}
 	if err := d.result(); err != nil {
 		return nil, err
 	}
@@ -337,6 +358,9 @@ func DecodePrepare(version byte, body []byte) (*Prepare, error) {
 func DecodeExecute(version byte, body []byte) (*Execute, error) {
 	d := &decoder{b: body}
 	e := &Execute{ID: d.shortBytes()}
+	if version >= 5 {
+		e.ResultMetadataID = d.shortBytes()
+	}
 	e.Params = decodeParams(d, version)
 	if err := d.result(); err != nil {
 		return nil, err
@@ -382,5 +406,6 @@ func DecodeBatch(version byte, body []byte) (*Batch, error) {
 		return nil, protocolErr("Invalid BATCH message type %d", int8(b.Type))
 	}
 	b.Consistency, b.SerialConsistency, b.Timestamp = p.Consistency, p.SerialConsistency, p.Timestamp
+	b.Keyspace, b.NowInSeconds = p.Keyspace, p.NowInSeconds
 	return b, nil
 }

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"crypto/md5"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -23,11 +24,13 @@ const (
 	metaGlobalTablesSpec = 0x0001
 	metaHasMorePages     = 0x0002
 	metaNoMetadata       = 0x0004
+	metaMetadataChanged  = 0x0008 // v5
 )
 
 // CurrentVersion is the protocol version the encoders without a version
-// argument produce (Cassandra's ProtocolVersion.CURRENT).
-const CurrentVersion byte = 4
+// argument produce, and the one of errors sent before a STARTUP
+// (Cassandra's ProtocolVersion.CURRENT).
+const CurrentVersion byte = 5
 
 func appendShort(b []byte, v uint16) []byte { return binary.BigEndian.AppendUint16(b, v) }
 func appendInt(b []byte, v int32) []byte    { return binary.BigEndian.AppendUint32(b, uint32(v)) }
@@ -83,6 +86,67 @@ var marshalClass = map[cqltype.ID]string{
 	cqltype.Smallint:   "org.apache.cassandra.db.marshal.ShortType",
 	cqltype.Tinyint:    "org.apache.cassandra.db.marshal.ByteType",
 	cqltype.DurationID: "org.apache.cassandra.db.marshal.DurationType",
+	cqltype.Ascii:      "org.apache.cassandra.db.marshal.AsciiType",
+	cqltype.Bigint:     "org.apache.cassandra.db.marshal.LongType",
+	cqltype.Blob:       "org.apache.cassandra.db.marshal.BytesType",
+	cqltype.Boolean:    "org.apache.cassandra.db.marshal.BooleanType",
+	cqltype.Counter:    "org.apache.cassandra.db.marshal.CounterColumnType",
+	cqltype.DecimalID:  "org.apache.cassandra.db.marshal.DecimalType",
+	cqltype.Double:     "org.apache.cassandra.db.marshal.DoubleType",
+	cqltype.Float:      "org.apache.cassandra.db.marshal.FloatType",
+	cqltype.Int:        "org.apache.cassandra.db.marshal.Int32Type",
+	cqltype.Timestamp:  "org.apache.cassandra.db.marshal.TimestampType",
+	cqltype.UUIDID:     "org.apache.cassandra.db.marshal.UUIDType",
+	cqltype.Varchar:    "org.apache.cassandra.db.marshal.UTF8Type",
+	cqltype.Varint:     "org.apache.cassandra.db.marshal.IntegerType",
+	cqltype.Timeuuid:   "org.apache.cassandra.db.marshal.TimeUUIDType",
+	cqltype.Inet:       "org.apache.cassandra.db.marshal.InetAddressType",
+	cqltype.List:       "org.apache.cassandra.db.marshal.ListType",
+	cqltype.Set:        "org.apache.cassandra.db.marshal.SetType",
+	cqltype.Map:        "org.apache.cassandra.db.marshal.MapType",
+	cqltype.Tuple:      "org.apache.cassandra.db.marshal.TupleType",
+}
+
+// marshalString is AbstractType.toString(ignoreFreezing): a frozen
+// collection is wrapped in FrozenType and its elements are printed
+// without (ListType/SetType/MapType.toString); tuples never are.
+func marshalString(t cqltype.Type, ignoreFreezing bool) string {
+	switch t.ID {
+	case cqltype.Custom:
+		return t.Class
+	case cqltype.List, cqltype.Set, cqltype.Map, cqltype.Tuple:
+		inner := ignoreFreezing || t.Frozen || t.ID == cqltype.Tuple
+		s := marshalClass[t.ID] + "("
+		for i, e := range t.Elems {
+			if i > 0 {
+				s += ","
+			}
+			s += marshalString(e, inner)
+		}
+		s += ")"
+		if t.Frozen && !ignoreFreezing && t.ID != cqltype.Tuple {
+			s = "org.apache.cassandra.db.marshal.FrozenType(" + s + ")"
+		}
+		return s
+	}
+	if c, ok := marshalClass[t.ID]; ok {
+		return c
+	}
+	return t.String()
+}
+
+// ResultMetadataID is ResultSet.computeResultMetadataId: MD5 over each
+// column's name, 0, type, 0, 0. It is the result_metadata_id of v5
+// PREPARED and EXECUTE; no columns (a non-SELECT) hash to MD5("").
+func ResultMetadataID(cols []ColumnSpec) []byte {
+	h := md5.New()
+	for _, c := range cols {
+		h.Write([]byte(c.Name))
+		h.Write([]byte{0})
+		h.Write([]byte(marshalString(c.Type, false)))
+		h.Write([]byte{0, 0})
+	}
+	return h.Sum(nil)
 }
 
 // AppendType appends the [option] describing t for the given protocol
@@ -117,7 +181,7 @@ func elem(t cqltype.Type, i int) cqltype.Type {
 	return cqltype.BlobT
 }
 
-// EncodeError encodes an ERROR body for protocol v4.
+// EncodeError encodes an ERROR body for CurrentVersion.
 func EncodeError(e *Error) []byte { return EncodeErrorV(CurrentVersion, e) }
 
 // EncodeErrorV encodes an ERROR body (spec section 9). For v3 clients the
@@ -167,7 +231,20 @@ func EncodeErrorV(version byte, e *Error) []byte {
 		b = appendShort(b, uint16(e.Consistency))
 		b = appendInt(b, e.Received)
 		b = appendInt(b, e.BlockFor)
-		b = appendInt(b, e.NumFailures)
+		if version >= 5 {
+			// ErrorMessage.Codec: the reason map replaces numfailures.
+			b = appendInt(b, int32(len(e.FailureReasons)))
+			for _, r := range e.FailureReasons {
+				raw := r.Addr.Unmap().AsSlice()
+				b = append(b, byte(len(raw)))
+				b = append(b, raw...)
+				b = appendShort(b, r.Code)
+			}
+		} else if e.NumFailures != 0 || len(e.FailureReasons) == 0 {
+			b = appendInt(b, e.NumFailures)
+		} else {
+			b = appendInt(b, int32(len(e.FailureReasons)))
+		}
 		if code == ErrWriteFailure {
 			b = appendString(b, e.WriteType)
 		} else {
@@ -233,7 +310,7 @@ func EncodeSetKeyspace(ks string) []byte {
 	return appendString(appendInt(nil, resultSetKeyspace), ks)
 }
 
-// EncodeRows encodes a Rows RESULT body for protocol v4.
+// EncodeRows encodes a Rows RESULT body for CurrentVersion.
 func EncodeRows(meta RowsMetadata, rows [][][]byte) []byte {
 	return EncodeRowsV(CurrentVersion, meta, rows)
 }
@@ -275,7 +352,8 @@ func sameTable(cols []ColumnSpec) bool {
 // which is what PREPARE returns for statements that are not SELECTs.
 func appendResultMetadata(b []byte, version byte, m RowsMetadata, emptyIsNone bool) []byte {
 	var flags int32
-	noMeta := m.NoMetadata || (emptyIsNone && len(m.Columns) == 0)
+	changed := m.MetadataChanged && version >= 5
+	noMeta := !changed && (m.NoMetadata || (emptyIsNone && len(m.Columns) == 0))
 	global := !noMeta && sameTable(m.Columns)
 	if global {
 		flags |= metaGlobalTablesSpec
@@ -286,10 +364,16 @@ func appendResultMetadata(b []byte, version byte, m RowsMetadata, emptyIsNone bo
 	if noMeta {
 		flags |= metaNoMetadata
 	}
+	if changed {
+		flags |= metaMetadataChanged
+	}
 	b = appendInt(b, flags)
 	b = appendInt(b, int32(len(m.Columns)))
 	if m.PagingState != nil {
 		b = appendBytes(b, m.PagingState)
+	}
+	if changed {
+		b = appendShortBytes(b, ResultMetadataID(m.Columns))
 	}
 	if !noMeta {
 		b = appendColumnSpecs(b, version, m.Columns, global)
@@ -313,7 +397,7 @@ func appendColumnSpecs(b []byte, version byte, cols []ColumnSpec, global bool) [
 	return b
 }
 
-// EncodePrepared encodes a Prepared RESULT body for protocol v4.
+// EncodePrepared encodes a Prepared RESULT body for CurrentVersion.
 func EncodePrepared(id []byte, bind RowsMetadata, pkIndexes []uint16, result RowsMetadata) []byte {
 	return EncodePreparedV(CurrentVersion, id, bind, pkIndexes, result)
 }
@@ -326,6 +410,10 @@ func EncodePrepared(id []byte, bind RowsMetadata, pkIndexes []uint16, result Row
 func EncodePreparedV(version byte, id []byte, bind RowsMetadata, pkIndexes []uint16, result RowsMetadata) []byte {
 	b := appendInt(nil, resultPrepared)
 	b = appendShortBytes(b, id)
+	if version >= 5 {
+		// ResultMessage.Prepared.Codec: the result metadata's id.
+		b = appendShortBytes(b, ResultMetadataID(result.Columns))
+	}
 	global := sameTable(bind.Columns)
 	var flags int32
 	if global {
@@ -347,7 +435,8 @@ func EncodePreparedV(version byte, id []byte, bind RowsMetadata, pkIndexes []uin
 	return appendResultMetadata(b, version, result, true)
 }
 
-// EncodeSchemaChangeResult encodes a Schema_change RESULT body for v4.
+// EncodeSchemaChangeResult encodes a Schema_change RESULT body for
+// CurrentVersion.
 func EncodeSchemaChangeResult(sc SchemaChange) []byte {
 	return EncodeSchemaChangeResultV(CurrentVersion, sc)
 }
@@ -385,7 +474,7 @@ func appendSchemaChange(b []byte, version byte, sc SchemaChange) []byte {
 	return b
 }
 
-// EncodeEvent encodes an EVENT body for protocol v4.
+// EncodeEvent encodes an EVENT body for CurrentVersion.
 func EncodeEvent(ev Event) []byte { return EncodeEventV(CurrentVersion, ev) }
 
 // EncodeEventV encodes an EVENT body (section 4.2.6).
@@ -415,7 +504,7 @@ type Response struct {
 	Body []byte
 	// Err is the error of an ERROR response (set by ErrorResponse).
 	Err *Error
-	// Warnings are sent with the WARNING flag to v4 clients (dropped for
+	// Warnings are sent with the WARNING flag to v4+ clients (dropped for
 	// v3, as Message.encode does).
 	Warnings []string
 	// TracingID, when set and the request asked for tracing, is sent with

@@ -13,15 +13,28 @@ const (
 	FlagTracing       byte = 0x02
 	FlagCustomPayload byte = 0x04
 	FlagWarning       byte = 0x08
+	// FlagUseBeta must be set on frames of a beta version (v6 in 4.1,
+	// Envelope.Header.Flag.USE_BETA); responses in it carry it too.
+	FlagUseBeta byte = 0x10
 )
 
-// HeaderLen is the size of a v3/v4 frame header.
+// Protocol versions 4.1 supports (ProtocolVersion.SUPPORTED_VERSIONS): v6
+// is "v6-beta" and needs FlagUseBeta. From v5 on, messages travel in
+// checksummed segments once STARTUP is answered (see segment.go).
+const (
+	minVersion  byte = 3
+	maxVersion  byte = 6
+	betaVersion byte = 6
+)
+
+// HeaderLen is the size of a v3+ frame (envelope) header.
 const HeaderLen = 9
 
 // directionResponse is the version byte's high bit (spec section 2.1).
 const directionResponse = 0x80
 
-// Frame is one v3/v4 frame. Version excludes the direction bit.
+// Frame is one v3+ frame (a v5 "envelope"). Version excludes the
+// direction bit.
 type Frame struct {
 	Version byte
 	Flags   byte
@@ -33,7 +46,7 @@ type Frame struct {
 }
 
 // VersionError is returned by ReadFrame, after reading only the first
-// byte, when the frame's version is not 3 or 4: v1/v2 headers are shorter,
+// byte, when the frame's version is not 3 to 6: v1/v2 headers are shorter,
 // so the rest of the header may never come (Envelope.Decoder checks the
 // version before waiting for a full header).
 type VersionError struct{ Version byte }
@@ -44,7 +57,19 @@ func (e *VersionError) Error() string {
 
 // supportedVersionsList is ProtocolVersion.supportedVersions() joined as in
 // ProtocolVersion.invalidVersionMessage, for the versions this server has.
-const supportedVersionsList = "3/v3, 4/v4"
+const supportedVersionsList = "3/v3, 4/v4, 5/v5, 6/v6-beta"
+
+// supportedVersions is SUPPORTED's PROTOCOL_VERSIONS
+// (ProtocolVersion.supportedVersions).
+var supportedVersions = []string{"3/v3", "4/v4", "5/v5", "6/v6-beta"}
+
+// BetaError is returned by ReadFrame, with the frame read, for a v6 frame
+// without FlagUseBeta (Envelope.Decoder.decodeFlags).
+type BetaError struct{ Frame Frame }
+
+func (e *BetaError) Error() string {
+	return fmt.Sprintf("Beta version of the protocol used (%s), but USE_BETA flag is unset", versionName(e.Frame.Version))
+}
 
 // FrameTooBigError is returned by ReadFrame when a frame's body exceeds the
 // limit; the body has been read and discarded, so the stream stays in sync.
@@ -64,7 +89,7 @@ func ReadFrame(r io.Reader, maxBody int) (Frame, error) {
 		return Frame{}, err
 	}
 	v := h[0] &^ directionResponse
-	if v != 3 && v != 4 {
+	if v < minVersion || v > maxVersion {
 		return Frame{Version: v}, &VersionError{Version: v}
 	}
 	if _, err := io.ReadFull(r, h[1:]); err != nil {
@@ -89,6 +114,9 @@ func ReadFrame(r io.Reader, maxBody int) (Frame, error) {
 	if _, err := io.ReadFull(r, f.Body); err != nil {
 		return Frame{}, unexpected(err)
 	}
+	if v == betaVersion && f.Flags&FlagUseBeta == 0 {
+		return f, &BetaError{Frame: f}
+	}
 	return f, nil
 }
 
@@ -101,6 +129,9 @@ func unexpected(err error) error {
 
 // AppendFrame appends f's encoding, as a response (direction bit set).
 func AppendFrame(b []byte, f Frame) []byte {
+	if f.Version == betaVersion {
+		f.Flags |= FlagUseBeta // Message.encode
+	}
 	b = append(b, f.Version|directionResponse, f.Flags)
 	b = binary.BigEndian.AppendUint16(b, uint16(f.Stream))
 	b = append(b, byte(f.Opcode))

@@ -1,7 +1,9 @@
-// Package native implements the server side of the CQL native protocol v4
-// (and v3), as specified in Apache Cassandra's doc/native_protocol_v4.spec:
-// frames, request decoding, response encoding, and a connection server that
-// handles STARTUP/OPTIONS/AUTH/REGISTER itself and hands statements to a Handler.
+// Package native implements the server side of the CQL native protocol v3,
+// v4 and v5 (and v6-beta, served as v5) as Cassandra 4.1 does, following
+// doc/native_protocol_v4.spec and doc/native_protocol_v5.spec: frames and
+// v5 segments, request decoding, response encoding, and a connection
+// server that handles STARTUP/OPTIONS/AUTH/REGISTER itself and hands
+// statements to a Handler.
 package native
 
 import (
@@ -97,13 +99,16 @@ type Error struct {
 	Message string
 	// Unavailable, WriteTimeout, ReadTimeout, ReadFailure, WriteFailure.
 	Consistency Consistency
-	Required    int32  // Unavailable
-	Alive       int32  // Unavailable
-	Received    int32  // timeouts/failures
-	BlockFor    int32  // timeouts/failures
-	NumFailures int32  // failures (v4 encoding)
-	DataPresent bool   // ReadTimeout, ReadFailure
-	WriteType   string // WriteTimeout, WriteFailure: SIMPLE, BATCH, UNLOGGED_BATCH, COUNTER, BATCH_LOG, CAS, VIEW, CDC
+	Required    int32 // Unavailable
+	Alive       int32 // Unavailable
+	Received    int32 // timeouts/failures
+	BlockFor    int32 // timeouts/failures
+	NumFailures int32 // failures before v5; when 0, len(FailureReasons)
+	// FailureReasons is v5's <reasonmap> of ReadFailure/WriteFailure
+	// (RequestFailureReason codes by replica, ErrorMessage.Codec).
+	FailureReasons []FailureReason
+	DataPresent    bool   // ReadTimeout, ReadFailure
+	WriteType      string // WriteTimeout, WriteFailure: SIMPLE, BATCH, UNLOGGED_BATCH, COUNTER, BATCH_LOG, CAS, VIEW, CDC
 	// Contentions is sent with a WriteTimeout of write type CAS from v5 on
 	// (CasWriteTimeoutException): how many Paxos rounds lost to contention.
 	Contentions int16
@@ -117,6 +122,13 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// FailureReason is one replica's entry of a failure's reason map; Code is
+// a RequestFailureReason code (0 UNKNOWN, 1 READ_TOO_MANY_TOMBSTONES, ...).
+type FailureReason struct {
+	Addr netip.Addr
+	Code uint16
+}
 
 // Value is one bound value of QUERY/EXECUTE/BATCH: Null and Unset are the
 // protocol's [value] lengths -1 and -2.
@@ -136,6 +148,10 @@ type QueryParams struct {
 	PagingState       []byte
 	SerialConsistency Consistency // 0 when absent (means SERIAL)
 	Timestamp         *int64      // microseconds, when the client set one
+	// v5: the keyspace to run in instead of the connection's (WITH_KEYSPACE)
+	// and the time to use as "now" (NOW_IN_SECONDS), when sent.
+	Keyspace     string
+	NowInSeconds *int32
 }
 
 // Query is a QUERY request.
@@ -148,14 +164,19 @@ type Query struct {
 // Prepare is a PREPARE request.
 type Prepare struct {
 	Statement string
+	Keyspace  string // v5: the keyspace to prepare in, when the client sent one
 	Tracing   bool
 }
 
 // Execute is an EXECUTE request.
 type Execute struct {
-	ID      []byte
-	Params  QueryParams
-	Tracing bool
+	ID []byte
+	// ResultMetadataID (v5) is the id of the result metadata the client
+	// has for the statement; a Rows result with other metadata comes with
+	// METADATA_CHANGED (ExecuteMessage.execute).
+	ResultMetadataID []byte
+	Params           QueryParams
+	Tracing          bool
 }
 
 // BatchStatement is one entry of a BATCH request: a query string (Kind 0)
@@ -174,6 +195,8 @@ type Batch struct {
 	Consistency       Consistency
 	SerialConsistency Consistency
 	Timestamp         *int64
+	Keyspace          string // v5, as QueryParams.Keyspace
+	NowInSeconds      *int32
 	Tracing           bool
 }
 
@@ -188,6 +211,10 @@ type RowsMetadata struct {
 	Columns     []ColumnSpec
 	PagingState []byte // non-nil: more pages (Has_more_pages flag)
 	NoMetadata  bool   // the client asked to skip metadata (column count still sent)
+	// MetadataChanged (v5) sends the METADATA_CHANGED flag with the new
+	// result metadata id (ResultMetadataID of Columns) and full metadata;
+	// it overrides NoMetadata, the two being exclusive.
+	MetadataChanged bool
 }
 
 // SchemaChange is the body of a Schema_change result and of a SCHEMA_CHANGE

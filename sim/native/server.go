@@ -64,7 +64,7 @@ type ServerConfig struct {
 	WriteTimeout       time.Duration
 	Logger             *slog.Logger
 	// Supported is the SUPPORTED body. Default: CQL_VERSION [3.4.6],
-	// PROTOCOL_VERSIONS [3/v3 4/v4] and no COMPRESSION, since frame
+	// PROTOCOL_VERSIONS [3/v3 4/v4 5/v5 6/v6-beta] and no COMPRESSION, since frame
 	// compression is not implemented (so drivers never ask for it).
 	Supported map[string][]string
 }
@@ -94,7 +94,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Supported == nil {
 		cfg.Supported = map[string][]string{
 			"CQL_VERSION":       {CQLVersion},
-			"PROTOCOL_VERSIONS": {"3/v3", "4/v4"},
+			"PROTOCOL_VERSIONS": supportedVersions,
 			"COMPRESSION":       {},
 		}
 	}
@@ -231,12 +231,20 @@ type Conn struct {
 	requests atomic.Int64
 	inflight sync.WaitGroup
 	closed   atomic.Bool
+	// modern is set once a v5+ STARTUP has been answered: from then on
+	// envelopes travel in segments (InitialConnectionHandler configures
+	// the modern pipeline after the STARTUP response is sent).
+	modern atomic.Bool
+	id     string // channel id's short text, in corrupt-segment errors
 }
+
+var connIDs atomic.Uint32
 
 func newConn(s *Server, nc net.Conn) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{srv: s, nc: nc, ctx: ctx, cancel: cancel, stage: StageEstablished,
-		events: map[string]bool{}, sem: make(chan struct{}, s.cfg.MaxRequestsPerConn)}
+		events: map[string]bool{}, sem: make(chan struct{}, s.cfg.MaxRequestsPerConn),
+		id: fmt.Sprintf("%08x", connIDs.Add(1))}
 	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
 		c.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
@@ -318,8 +326,18 @@ func (c *Conn) serve() {
 	}()
 	r := bufio.NewReaderSize(c.nc, 64<<10)
 	maxBody := c.srv.cfg.MaxFrameBody - HeaderLen
+	var er *envelopeReader
 	for {
-		f, err := ReadFrame(r, maxBody)
+		var f Frame
+		var err error
+		if c.modern.Load() {
+			if er == nil {
+				er = &envelopeReader{r: r, version: c.Version(), maxBody: maxBody}
+			}
+			f, err = er.next()
+		} else {
+			f, err = ReadFrame(r, maxBody)
+		}
 		next := goOn
 		if err != nil {
 			next = c.readError(err)
@@ -372,7 +390,24 @@ func (c *Conn) errVersion() byte {
 func (c *Conn) readError(err error) next {
 	var ve *VersionError
 	var tb *FrameTooBigError
+	var be *BetaError
+	var ee *envelopeError
+	var cs *CorruptSegmentError
 	switch {
+	case errors.As(err, &cs):
+		// CQLMessageHandler.processCorruptFrame: a fatal ProtocolException.
+		c.writeError(c.errVersion(), 0, protocolErr("%s %s", c.id, cs.Error()))
+		return fatal
+	case errors.As(err, &ee):
+		c.writeError(c.errVersion(), ee.stream, ee.err)
+		if ee.fatal {
+			return fatal
+		}
+		return goOn
+	case errors.As(err, &be):
+		// A ProtocolException forced to v6, without a stream id.
+		c.write(Frame{Version: betaVersion, Opcode: OpError, Body: EncodeErrorV(betaVersion, protocolErr("%s", be.Error()))})
+		return goOn
 	case errors.As(err, &ve):
 		// ProtocolVersion.decode: the error goes to stream 0 in the
 		// client's own version if it is an old one (v1, v2) and in the
@@ -427,23 +462,36 @@ func isRequest(o Opcode) bool {
 	return false
 }
 
-func versionName(v byte) string { return fmt.Sprintf("%d/v%d", v, v) }
+// versionName is ProtocolVersion.toString.
+func versionName(v byte) string {
+	if v == betaVersion {
+		return fmt.Sprintf("%d/v%d-beta", v, v)
+	}
+	return fmt.Sprintf("%d/v%d", v, v)
+}
 
-// dispatch handles one frame.
-func (c *Conn) dispatch(f Frame) next {
-	// Message.Type.fromOpcode: an unusable header leaves Cassandra's
-	// decoder stuck on the frame; answer on the stream and close.
+// opcodeError is Message.Type.fromOpcode's check of a header.
+func opcodeError(f Frame) *Error {
 	if _, known := opNames[f.Opcode]; !known {
-		c.writeError(c.errVersion(), f.Stream, protocolErr("Unknown opcode %d", f.Opcode))
-		return fatal
+		return protocolErr("Unknown opcode %d", f.Opcode)
 	}
 	if f.Response == isRequest(f.Opcode) {
 		exp, got := "REQUEST", "RESPONSE"
 		if !isRequest(f.Opcode) {
 			exp, got = got, exp
 		}
-		c.writeError(c.errVersion(), f.Stream, protocolErr("Wrong protocol direction (expected %s, got %s) for opcode %d (%s)",
-			exp, got, f.Opcode, f.Opcode))
+		return protocolErr("Wrong protocol direction (expected %s, got %s) for opcode %d (%s)",
+			exp, got, f.Opcode, f.Opcode)
+	}
+	return nil
+}
+
+// dispatch handles one frame.
+func (c *Conn) dispatch(f Frame) next {
+	// Message.Type.fromOpcode: an unusable header leaves Cassandra's
+	// decoder stuck on the frame; answer on the stream and close.
+	if e := opcodeError(f); e != nil {
+		c.writeError(c.errVersion(), f.Stream, e)
 		return fatal
 	}
 
@@ -495,6 +543,9 @@ func (c *Conn) initial(f Frame) next {
 		}
 		c.requests.Add(1)
 		c.execute(f, msg)
+		if f.Version >= 5 {
+			c.modern.Store(true)
+		}
 		return goOn
 	}
 	// The error is built without a stream id, so it goes to stream 0.
@@ -744,7 +795,11 @@ func (c *Conn) writeErr(version byte, stream int16, err error) {
 }
 
 func (c *Conn) write(f Frame) {
-	c.writeRaw(AppendFrame(make([]byte, 0, HeaderLen+len(f.Body)), f))
+	b := AppendFrame(make([]byte, 0, HeaderLen+len(f.Body)), f)
+	if c.modern.Load() {
+		b = AppendSegments(make([]byte, 0, len(b)+segmentHeaderLen+segmentTrailerLen), b)
+	}
+	c.writeRaw(b)
 }
 
 // writeRaw writes under the write lock; a failed or stuck write closes

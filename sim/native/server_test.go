@@ -158,16 +158,16 @@ func (h *fakeHandler) Batch(c *Conn, b *Batch) Response { return VoidResponse() 
 
 func TestUnsupportedVersions(t *testing.T) {
 	_, addr := startServer(t, ServerConfig{Handler: &fakeHandler{}})
-	// v5 and v6 (which Cassandra 4.1 has, this server not) and nonsense
-	// versions: a v4 ERROR on stream 0, then the connection is closed.
-	for _, v := range []byte{5, 6, 0x45} {
+	// Versions past v6 and nonsense ones: an ERROR in ProtocolVersion.CURRENT
+	// (v5, legacy framing) on stream 0, then the connection is closed.
+	for _, v := range []byte{7, 0x45} {
 		rc := dialRaw(t, addr)
 		rc.send(v, 0, 3, OpOptions, nil)
 		f := rc.recv()
-		if f.Version != 4 {
+		if f.Version != 5 {
 			t.Fatalf("v%d: answered in v%d", v, f.Version)
 		}
-		expectErr(t, f, 0, ErrProtocol, "Invalid or unsupported protocol version ("+itoa(int(v))+"); supported versions are (3/v3, 4/v4)")
+		expectErr(t, f, 0, ErrProtocol, "Invalid or unsupported protocol version ("+itoa(int(v))+"); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)")
 		rc.expectClosed()
 	}
 	// v1/v2 get the error in their own (8-byte header) format.
@@ -211,7 +211,7 @@ func TestHandshake(t *testing.T) {
 		k := d.string()
 		sup[k] = d.stringList()
 	}
-	if strings.Join(sup["CQL_VERSION"], ",") != "3.4.6" || strings.Join(sup["PROTOCOL_VERSIONS"], ",") != "3/v3,4/v4" || len(sup["COMPRESSION"]) != 0 {
+	if strings.Join(sup["CQL_VERSION"], ",") != "3.4.6" || strings.Join(sup["PROTOCOL_VERSIONS"], ",") != "3/v3,4/v4,5/v5,6/v6-beta" || len(sup["COMPRESSION"]) != 0 {
 		t.Fatalf("SUPPORTED %v", sup)
 	}
 
