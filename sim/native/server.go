@@ -340,7 +340,7 @@ func (c *Conn) serve() {
 		}
 		next := goOn
 		if err != nil {
-			next = c.readError(err)
+			next = c.readError(err, r)
 		} else {
 			next = c.dispatch(f)
 		}
@@ -387,7 +387,7 @@ func (c *Conn) errVersion() byte {
 }
 
 // readError answers what ReadFrame could not read.
-func (c *Conn) readError(err error) next {
+func (c *Conn) readError(err error, r *bufio.Reader) next {
 	var ve *VersionError
 	var tb *FrameTooBigError
 	var be *BetaError
@@ -409,21 +409,27 @@ func (c *Conn) readError(err error) next {
 		c.write(Frame{Version: betaVersion, Opcode: OpError, Body: EncodeErrorV(betaVersion, protocolErr("%s", be.Error()))})
 		return goOn
 	case errors.As(err, &ve):
-		// ProtocolVersion.decode: the error goes to stream 0 in the
-		// client's own version if it is an old one (v1, v2) and in the
-		// highest supported one otherwise, so the driver can parse it and
-		// retry lower; then the connection is closed (a fatal
-		// ProtocolException in PreV5Handlers.ExceptionHandler).
-		body := EncodeErrorV(CurrentVersion, protocolErr("%s", ve.Error()))
+		// ProtocolVersion.decode: the error goes to stream 0 with the
+		// header of the client's own version if it is an old one (v1, v2),
+		// else of the connection's version (ProtocolVersion.CURRENT before
+		// STARTUP), so the driver can parse it and retry lower. The
+		// connection stays open: netty wraps the ProtocolException in a
+		// DecoderException, which PreV5Handlers.ExceptionHandler does not
+		// take as fatal ("in pre-v5 the connection isn't closed",
+		// UnableToParseClientMessageTest). Envelope.Decoder skips the
+		// bytes already received.
+		v := c.errVersion()
+		body := EncodeErrorV(v, protocolErr("%s", ve.Error()))
 		var b []byte
 		if ve.Version == 1 || ve.Version == 2 {
 			b = appendLegacyFrame(nil, ve.Version, 0, OpError, body)
 		} else {
-			b = AppendFrame(nil, Frame{Version: CurrentVersion, Opcode: OpError, Body: body})
+			b = AppendFrame(nil, Frame{Version: v, Opcode: OpError, Body: body})
 		}
 		c.writeRaw(b)
+		r.Discard(r.Buffered())
 		c.srv.log.Debug("native: unsupported protocol version", "remote", c.remote, "version", ve.Version)
-		return fatal
+		return goOn
 	case errors.As(err, &tb):
 		// Envelope.Decoder.fail: the body was discarded, the connection
 		// goes on.
@@ -537,9 +543,16 @@ func (c *Conn) initial(f Frame) next {
 		c.mu.Unlock()
 		msg, err := decodeMessage(f)
 		if err != nil {
-			// Not wrapped with a stream id there: stream 0, and fatal.
+			// Not wrapped with a stream id there: stream 0. Netty wraps it
+			// in a DecoderException, which PreV5Handlers.ExceptionHandler
+			// does not take as fatal; the connection (and its version) is
+			// kept but the pipeline not configured, so STARTUP may be
+			// retried.
 			c.writeErr(f.Version, 0, err)
-			return fatal
+			c.mu.Lock()
+			c.started = false
+			c.mu.Unlock()
+			return goOn
 		}
 		c.requests.Add(1)
 		c.execute(f, msg)

@@ -159,7 +159,8 @@ func (h *fakeHandler) Batch(c *Conn, b *Batch) Response { return VoidResponse() 
 func TestUnsupportedVersions(t *testing.T) {
 	_, addr := startServer(t, ServerConfig{Handler: &fakeHandler{}})
 	// Versions past v6 and nonsense ones: an ERROR in ProtocolVersion.CURRENT
-	// (v5, legacy framing) on stream 0, then the connection is closed.
+	// (v5, legacy framing) on stream 0; the connection stays open, as
+	// Cassandra's pre-v5 pipeline does not take the error as fatal.
 	for _, v := range []byte{7, 0x45} {
 		rc := dialRaw(t, addr)
 		rc.send(v, 0, 3, OpOptions, nil)
@@ -168,8 +169,20 @@ func TestUnsupportedVersions(t *testing.T) {
 			t.Fatalf("v%d: answered in v%d", v, f.Version)
 		}
 		expectErr(t, f, 0, ErrProtocol, "Invalid or unsupported protocol version ("+itoa(int(v))+"); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)")
-		rc.expectClosed()
+		rc.send(4, 0, 4, OpOptions, nil)
+		if f := rc.recv(); f.Opcode != OpSupported || f.Version != 4 || f.Stream != 4 {
+			t.Fatalf("v%d: OPTIONS after the error: %+v", v, f)
+		}
 	}
+	// After STARTUP the error is in the connection's version.
+	rc := dialRaw(t, addr)
+	rc.startup(4)
+	rc.send(7, 0, 5, OpOptions, nil)
+	f := rc.recv()
+	if f.Version != 4 {
+		t.Fatalf("v4 connection: answered in v%d", f.Version)
+	}
+	expectErr(t, f, 0, ErrProtocol, "Invalid or unsupported protocol version (7); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)")
 	// v1/v2 get the error in their own (8-byte header) format.
 	for _, v := range []byte{1, 2} {
 		rc := dialRaw(t, addr)
@@ -187,7 +200,10 @@ func TestUnsupportedVersions(t *testing.T) {
 		if !strings.HasPrefix(msg, "Invalid or unsupported protocol version ("+itoa(int(v))+")") {
 			t.Fatalf("v%d: %q", v, msg)
 		}
-		rc.expectClosed()
+		rc.send(3, 0, 1, OpOptions, nil)
+		if f := rc.recv(); f.Opcode != OpSupported || f.Version != 3 {
+			t.Fatalf("v%d: OPTIONS after the error: %+v", v, f)
+		}
 	}
 }
 

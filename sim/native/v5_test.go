@@ -496,3 +496,29 @@ func (o *versionObserver) ObserveFrameHeader(_ context.Context, h gocql.Observed
 	o.seen[byte(h.Version)&0x7f]++
 	o.mu.Unlock()
 }
+
+// TestStartupUndecodable: a STARTUP whose body cannot be decoded is
+// answered on stream 0 and leaves the connection open and not set up
+// (InitialConnectionHandler throws before configuring the pipeline), so a
+// retried v5 STARTUP still travels in a legacy frame.
+func TestStartupUndecodable(t *testing.T) {
+	_, addr := startServer(t, ServerConfig{Handler: &ksHandler{}})
+	for _, v := range []byte{4, 5} {
+		rc := dialRaw(t, addr)
+		rc.send(v, 0, 3, OpStartup, []byte{0, 1, 0})
+		f := rc.recv()
+		if code, _ := decodeErr(t, f); code != ErrProtocol || f.Stream != 0 || f.Version != v {
+			t.Fatalf("v%d: %#x on stream %d in v%d", v, code, f.Stream, f.Version)
+		}
+		if f := rc.startup(v); f.Opcode != OpReady || f.Version != v {
+			t.Fatalf("v%d: retried STARTUP: %+v", v, f)
+		}
+		if v == 5 {
+			c := v5Client{rc}
+			c.sendEnvelopes(requestFrame(5, 0, 4, OpQuery, queryBody("q", params{cons: One, v5: true})))
+			if f := c.recv(); rowText(t, f) != "q" {
+				t.Fatalf("QUERY: %+v", f)
+			}
+		}
+	}
+}
