@@ -72,6 +72,12 @@ type Config struct {
 	Processes string `yaml:"processes"`
 	// Nodes optionally overrides single nodes, keyed by address.
 	Nodes map[string]NodeOverride `yaml:"nodes"`
+	// LWTUnknownRate and LWTCommitTimeoutRate inject ambiguous LWT outcomes
+	// (paxos.go), seeded from Seed: the share of CAS proposals that reach
+	// fewer than a quorum (CAS_WRITE_UNKNOWN) and of commits that time out
+	// (WriteTimeout SIMPLE). Off (0) by default; each within [0,1].
+	LWTUnknownRate       float64 `yaml:"lwt_unknown_rate"`
+	LWTCommitTimeoutRate float64 `yaml:"lwt_commit_timeout_rate"`
 }
 
 // DCConfig is one datacenter.
@@ -249,6 +255,12 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := TimingProfiles[c.Timing]; !ok && c.Timing != "" {
 		return fmt.Errorf("timing must be fast or real, not %q", c.Timing)
+	}
+	if err := checkRate("lwt_unknown_rate", c.LWTUnknownRate); err != nil {
+		return err
+	}
+	if err := checkRate("lwt_commit_timeout_rate", c.LWTCommitTimeoutRate); err != nil {
+		return err
 	}
 	if c.NodeCount() > 60000 {
 		return fmt.Errorf("too many nodes: %d", c.NodeCount())

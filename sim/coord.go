@@ -210,6 +210,9 @@ func (x *execCtx) readPartition(ks *schema.Keyspace, t *schema.Table, key string
 		return nil, err
 	}
 	cl := x.cl
+	if cl == native.Serial || cl == native.LocalSerial {
+		return x.serialRead(ks, t, key, pk) // paxos.go
+	}
 	live, blockFor, err := x.assure(ks, cl, reps, false)
 	if err != nil {
 		return nil, err

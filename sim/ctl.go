@@ -187,6 +187,7 @@ func (c *Cluster) ControlHandler() http.Handler {
 		c.Heal()
 		writeJSON(w, 200, map[string]bool{"healed": true})
 	})
+	c.ctlLWTFaults(mux) // paxos_ctl.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, map[string]string{"error": "no such endpoint " + r.Method + " " + r.URL.Path})
 	})

@@ -18,10 +18,14 @@ type batchItem struct {
 	binder cql.Binder
 }
 
-// lockTable serialises lightweight transactions and read-modify-write
-// updates per partition, cluster-wide: it stands in for Paxos, whose
-// ballots make such operations linearizable.
-type lockTable struct{ m sync.Map }
+// lockTable serialises read-modify-write updates (counters, list ops) per
+// partition, cluster-wide. Lightweight transactions do not lock: they run
+// Paxos (paxos.go) over the replicas' state kept here.
+type lockTable struct {
+	m      sync.Map
+	paxos  paxosStates
+	faults lwtFaults
+}
 
 func (l *lockTable) lock(key string) func() {
 	v, _ := l.m.LoadOrStore(key, &sync.Mutex{})
@@ -952,41 +956,48 @@ func (x *execCtx) cas(plans []*modPlan) (*result, error) {
 		}
 	}
 	ks, t := first.ks, first.t
-	tok := tokenOf(key)
-	reps, err := x.replicas(ks, tok)
-	if err != nil {
-		return nil, err
-	}
 	serial := x.serial
 	if serial != native.Serial && serial != native.LocalSerial {
 		return nil, invalid("Invalid serial consistency level %s", serial)
 	}
-	live, blockFor, err := x.assure(ks, serial, reps, true)
+	commitCL := x.cl
+	if err := validateForCasCommit(commitCL); err != nil {
+		return nil, err
+	}
+	round, err := x.newPaxosRound(ks, t, key, serial, commitCL)
 	if err != nil {
 		return nil, err
 	}
-	reachable := 0
-	for _, r := range live {
-		if r == x.n || x.n.c.canTalk(x.n, r) {
-			reachable++
-		}
-	}
-	if reachable < blockFor {
-		time.Sleep(x.timeout())
-		return nil, writeTimeout(serial, reachable, blockFor, "CAS")
-	}
-	// The commit is written at the request's consistency level (ANY allowed).
-	if x.cl != native.Any {
-		if _, _, err := x.assure(ks, x.cl, reps, true); err != nil {
+	var res *result
+	err = round.doPaxos(commitCL, func(ballot int64) ([]*mutation, error) {
+		// The read at (LOCAL_)QUORUM of legacyCas's updateProposer.
+		cur, err := x.readAll(ks, t, key, first.keys[0])
+		if err != nil {
 			return nil, err
 		}
-	}
-	unlock := x.n.c.lwt.lock(t.ID.String() + key)
-	defer unlock()
-	cur, err := x.readAll(ks, t, key, first.keys[0])
+		var muts []*mutation
+		res, muts, err = x.casApply(plans, t, key, cur, ballot)
+		return muts, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	return res, nil
+}
+
+// validateForCasCommit refuses the serial levels as the commit level
+// (ConsistencyLevel.validateForCasCommit).
+func validateForCasCommit(cl native.Consistency) error {
+	if cl == native.Serial || cl == native.LocalSerial {
+		return invalid("%s is not supported as conditional update commit consistency. Use ANY if you mean \"make sure it is accepted but I don't care how many replicas commit it for non-SERIAL reads\"", cl)
+	}
+	return nil
+}
+
+// casApply checks the conditions against cur and returns the result to
+// send and, when they hold, the update stamped with the ballot's time.
+func (x *execCtx) casApply(plans []*modPlan, t *schema.Table, key string, cur *partition, ballot int64) (*result, []*mutation, error) {
+	var err error
 	now := nowSec()
 	var rows []*vrow
 	if cur != nil {
@@ -1050,33 +1061,26 @@ func (x *execCtx) cas(plans []*modPlan) (*result, error) {
 				if v := failRow.vals[c.Name]; v != nil {
 					b, err = cqltype.Marshal(c.Type, v)
 					if err != nil {
-						return nil, serverErr("%v", err)
+						return nil, nil, serverErr("%v", err)
 					}
 				}
 				cells = append(cells, b)
 			}
 		}
 		res.rows = [][][]byte{cells}
-		return res, nil
+		return res, nil, nil
 	}
 	var muts []*mutation
 	for _, p := range plans {
-		m, err := x.mutations(p, map[string]*partition{key: cur})
+		sub := *p
+		sub.ts = ballot // makeUpdates uses the ballot's timestamp
+		m, err := x.mutations(&sub, map[string]*partition{key: cur})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		muts = append(muts, m...)
 	}
-	saved := x.cl
-	if x.cl == native.Any {
-		x.cl = native.One
-	}
-	err = x.write(ks, muts, "CAS")
-	x.cl = saved
-	if err != nil {
-		return nil, err
-	}
-	return &result{kind: resRows, cols: []native.ColumnSpec{applyCol}, rows: [][][]byte{{{1}}}}, nil
+	return &result{kind: resRows, cols: []native.ColumnSpec{applyCol}, rows: [][][]byte{{{1}}}}, muts, nil
 }
 
 func condsHold(conds []evalCond, r *vrow) bool {

@@ -34,6 +34,8 @@ func runSim(args []string) error {
 	startTime := fs.Duration("start-time", 0, "how long a started node spends STARTING (real: 23s±12s, fast: 2s)")
 	timing := fs.String("timing", "", "timing profile: real (default: a real 4.1.6 node's stop, start and failure detection; docs/sim.md) or fast; the duration flags override it")
 	jsonOut := fs.Bool("json", false, "print the node list as JSON")
+	lwtUnknown := fs.Float64("lwt-unknown-rate", 0, "share of LWT proposals made to reach fewer than a quorum (CAS_WRITE_UNKNOWN), 0..1, seeded by --seed")
+	lwtCommit := fs.Float64("lwt-commit-timeout-rate", 0, "share of LWT commits made to time out (WriteTimeout SIMPLE), 0..1, seeded by --seed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -103,6 +105,12 @@ func runSim(args []string) error {
 	}
 	if *startTime != 0 {
 		cfg.StartTime = *startTime
+	}
+	if given["lwt-unknown-rate"] {
+		cfg.LWTUnknownRate = *lwtUnknown
+	}
+	if given["lwt-commit-timeout-rate"] {
+		cfg.LWTCommitTimeoutRate = *lwtCommit
 	}
 	if *auth != "" {
 		u, p, ok := strings.Cut(*auth, ":")

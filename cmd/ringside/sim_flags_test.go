@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestSimTimingFlagsRefused: out-of-range failure-detector flags of `ringside
-// sim` and `ringside demo` end the command with a message naming the flag
+// TestSimTimingFlagsRefused: out-of-range failure-detector (and LWT fault)
+// flags of `ringside sim` and `ringside demo` end the command with a message naming the flag
 // and its range, and a non-zero exit status.
 func TestSimTimingFlagsRefused(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
@@ -21,6 +21,12 @@ func TestSimTimingFlagsRefused(t *testing.T) {
 		{"sim --timing glacial", `timing must be fast or real, not "glacial"`},
 		{"demo --gossip-interval 0s", "gossip_interval (--gossip-interval) must be positive"},
 		{"demo --timing glacial", `timing must be fast or real, not "glacial"`},
+		// LWT fault injection rates (sim/paxos.go).
+		{"sim --lwt-unknown-rate -0.5", "lwt_unknown_rate (--lwt-unknown-rate) must be within [0,1], but was -0.5"},
+		{"sim --lwt-unknown-rate 1.01", "lwt_unknown_rate (--lwt-unknown-rate) must be within [0,1], but was 1.01"},
+		{"sim --lwt-unknown-rate NaN", "lwt_unknown_rate (--lwt-unknown-rate) must be within [0,1], but was NaN"},
+		{"sim --lwt-commit-timeout-rate -1", "lwt_commit_timeout_rate (--lwt-commit-timeout-rate) must be within [0,1], but was -1"},
+		{"sim --lwt-commit-timeout-rate 2", "lwt_commit_timeout_rate (--lwt-commit-timeout-rate) must be within [0,1], but was 2"},
 	} {
 		out, err := ringside(t, tc.args).CombinedOutput()
 		var ee *exec.ExitError
