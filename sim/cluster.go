@@ -58,7 +58,8 @@ func New(cfg Config, log *slog.Logger) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, log: log, byAddr: map[netip.Addr]*Node{}, rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
 	eps := make([]ring.Endpoint, len(specs))
 	for i, s := range specs {
-		n := &Node{c: c, idx: i, Addr: s.Addr, DC: s.DC, Rack: s.Rack, HostID: cqltype.UUID(s.HostID), Tokens: s.Tokens, Release: s.Release, down: map[int]bool{}}
+		n := &Node{c: c, idx: i, Addr: s.Addr, DC: s.DC, Rack: s.Rack, HostID: cqltype.UUID(s.HostID), Tokens: s.Tokens, Release: s.Release, down: map[int]time.Time{}}
+		n.hints = newHintsService(n)
 		n.initRuntime()
 		c.nodes = append(c.nodes, n)
 		c.byAddr[s.Addr] = n
@@ -117,7 +118,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 	// every node sees every other up, no events.
 	c.mu.Lock()
 	for _, n := range c.nodes {
-		n.down = map[int]bool{}
+		n.down = map[int]time.Time{}
 	}
 	c.mu.Unlock()
 	return ctx.Err()

@@ -78,6 +78,11 @@ type Config struct {
 	// (WriteTimeout SIMPLE). Off (0) by default; each within [0,1].
 	LWTUnknownRate       float64 `yaml:"lwt_unknown_rate"`
 	LWTCommitTimeoutRate float64 `yaml:"lwt_commit_timeout_rate"`
+	// HintsDispatchInterval is the period of HintsDispatchTrigger (10 s,
+	// fixed in 4.1's HintsService.startDispatch) and of the hints buffer
+	// flush (hints_flush_period, 10 s by default): how soon hints for a
+	// returned node are handed to dispatch and delivered (hints.go).
+	HintsDispatchInterval time.Duration `yaml:"hints_dispatch_interval"`
 }
 
 // DCConfig is one datacenter.
@@ -102,36 +107,42 @@ type NodeOverride struct {
 // DefaultConfig is a 2-DC, 3-racks-per-DC, 6-node cluster on 127.0.1.x/127.0.2.x.
 func DefaultConfig() Config {
 	return Config{
-		ClusterName:         "ringside",
-		DCs:                 []DCConfig{{Name: "dc1", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}, {Name: "dc2", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}},
-		NumTokens:           16,
-		Tokens:              "random",
-		Seed:                1,
-		ReleaseVersion:      "4.1.6",
-		AddressBase:         "127.0.1.1",
-		NativePort:          9042,
-		StoragePort:         7000,
-		JolokiaPort:         8778,
-		ControlAddr:         "127.0.0.1:8642",
-		GossipInterval:      fastGossipInterval,
-		PhiConvictThreshold: 8,
-		StartTime:           2 * time.Second,
-		StartJitter:         500 * time.Millisecond,
-		DrainTime:           500 * time.Millisecond,
-		Timing:              "fast",
-		RequestTimeout:      2 * time.Second,
-		Processes:           "auto",
+		ClusterName:           "ringside",
+		DCs:                   []DCConfig{{Name: "dc1", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}, {Name: "dc2", Racks: []string{"rack1", "rack2", "rack3"}, NodesPerRack: 1}},
+		NumTokens:             16,
+		Tokens:                "random",
+		Seed:                  1,
+		ReleaseVersion:        "4.1.6",
+		AddressBase:           "127.0.1.1",
+		NativePort:            9042,
+		StoragePort:           7000,
+		JolokiaPort:           8778,
+		ControlAddr:           "127.0.0.1:8642",
+		GossipInterval:        fastGossipInterval,
+		PhiConvictThreshold:   8,
+		StartTime:             2 * time.Second,
+		StartJitter:           500 * time.Millisecond,
+		DrainTime:             500 * time.Millisecond,
+		Timing:                "fast",
+		RequestTimeout:        2 * time.Second,
+		Processes:             "auto",
+		HintsDispatchInterval: fastHintsInterval,
 	}
 }
 
 // Timing is a set of the simulator's durations.
 type Timing struct {
 	GossipInterval, StartTime, StartJitter, DrainTime, ShutdownTime time.Duration
+	HintsDispatchInterval                                           time.Duration
 }
 
 // fastGossipInterval makes the phi detector convict a silent node after
 // about a second (18.4 intervals at phi_convict_threshold 8).
 const fastGossipInterval = 50 * time.Millisecond
+
+// fastHintsInterval scales the 10 s hint flush and dispatch periods by the
+// same factor as fastGossipInterval scales gossip (1/20).
+const fastHintsInterval = 500 * time.Millisecond
 
 // TimingProfiles are the named timings. "fast" keeps tests and the demo
 // quick. "real" is what a real Cassandra 4.1.6 node did on a 2-core
@@ -141,8 +152,10 @@ const fastGossipInterval = 50 * time.Millisecond
 // 4.2–4.5 s, and 2.1 s from SIGTERM to exit once drained. Benchmarks that
 // compare against the physical limit of a restart use "real".
 var TimingProfiles = map[string]Timing{
-	"fast": {GossipInterval: fastGossipInterval, StartTime: 2 * time.Second, StartJitter: 500 * time.Millisecond, DrainTime: 500 * time.Millisecond},
-	"real": {GossipInterval: time.Second, StartTime: 23 * time.Second, StartJitter: 12 * time.Second, DrainTime: 4200 * time.Millisecond, ShutdownTime: 2100 * time.Millisecond},
+	"fast": {GossipInterval: fastGossipInterval, StartTime: 2 * time.Second, StartJitter: 500 * time.Millisecond, DrainTime: 500 * time.Millisecond,
+		HintsDispatchInterval: fastHintsInterval},
+	"real": {GossipInterval: time.Second, StartTime: 23 * time.Second, StartJitter: 12 * time.Second, DrainTime: 4200 * time.Millisecond, ShutdownTime: 2100 * time.Millisecond,
+		HintsDispatchInterval: 10 * time.Second},
 }
 
 // ApplyTiming sets the durations of a named profile.
@@ -153,6 +166,7 @@ func (c *Config) ApplyTiming(name string) error {
 	}
 	c.Timing = name
 	c.GossipInterval, c.StartTime, c.StartJitter, c.DrainTime, c.ShutdownTime = t.GossipInterval, t.StartTime, t.StartJitter, t.DrainTime, t.ShutdownTime
+	c.HintsDispatchInterval = t.HintsDispatchInterval
 	c.FailureDetection = 0 // derived from the profile's gossip interval
 	return nil
 }
@@ -261,6 +275,9 @@ func (c *Config) Validate() error {
 	}
 	if err := checkRate("lwt_commit_timeout_rate", c.LWTCommitTimeoutRate); err != nil {
 		return err
+	}
+	if c.HintsDispatchInterval <= 0 || c.HintsDispatchInterval > time.Hour {
+		return fmt.Errorf("hints_dispatch_interval (--hints-dispatch-interval) must be positive and at most 1h, not %s", c.HintsDispatchInterval)
 	}
 	if c.NodeCount() > 60000 {
 		return fmt.Errorf("too many nodes: %d", c.NodeCount())

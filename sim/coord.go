@@ -313,11 +313,14 @@ func (x *execCtx) scanTable(ks *schema.Keyspace, t *schema.Table) ([]*partition,
 }
 
 // write delivers mutations at the request's consistency level. Replicas
-// the coordinator sees down miss the write (no hints); replicas it sees up
-// but cannot reach make the write time out if too few acknowledge.
+// the coordinator sees down get a hint instead (hints.go); replicas it
+// sees up but cannot reach make the write time out if too few acknowledge,
+// and are hinted when their write times out (RequestCallbacks.onExpired).
+// At ANY a hint counts as the acknowledgement.
 func (x *execCtx) write(ks *schema.Keyspace, muts []*mutation, writeType string) error {
 	type plan struct {
 		m        *mutation
+		reps     []*Node
 		live     []*Node
 		blockFor int
 	}
@@ -332,16 +335,10 @@ func (x *execCtx) write(ks *schema.Keyspace, muts []*mutation, writeType string)
 		if err != nil {
 			return err
 		}
-		plans = append(plans, plan{m, live, blockFor})
+		plans = append(plans, plan{m, reps, live, blockFor})
 	}
 	for _, p := range plans {
-		var acked []*Node
-		for _, r := range p.live {
-			if r == x.n || x.n.c.canTalk(x.n, r) {
-				r.store.apply(p.m)
-				acked = append(acked, r)
-			}
-		}
+		acked, hinted := x.send(p.m, p.reps, p.live)
 		counted := acked
 		if x.cl == native.LocalOne || x.cl == native.LocalQuorum {
 			counted = nil
@@ -352,7 +349,11 @@ func (x *execCtx) write(ks *schema.Keyspace, muts []*mutation, writeType string)
 			}
 		}
 		if x.cl == native.Any {
-			continue
+			if len(acked)+hinted > 0 {
+				continue
+			}
+			time.Sleep(x.timeout())
+			return writeTimeout(x.cl, 0, 1, writeType)
 		}
 		if len(counted) < p.blockFor {
 			time.Sleep(x.timeout())
@@ -361,4 +362,36 @@ func (x *execCtx) write(ks *schema.Keyspace, muts []*mutation, writeType string)
 		waitReplicas(counted, p.blockFor)
 	}
 	return nil
+}
+
+// send is StorageProxy.sendToHintedReplicas for one mutation: applied on
+// the live replicas the coordinator reaches, hinted for the ones it sees
+// down (if shouldHint allows), and hinted after the write timeout for the
+// live ones it cannot reach.
+func (x *execCtx) send(m *mutation, reps, live []*Node) (acked []*Node, hinted int) {
+	up := make(map[*Node]bool, len(live))
+	for _, r := range live {
+		up[r] = true
+	}
+	h := x.n.hints
+	for _, r := range reps {
+		switch {
+		case !up[r]:
+			if h.shouldHint(r) {
+				h.submit(r, m)
+				hinted++
+			}
+		case r == x.n || x.n.c.canTalk(x.n, r):
+			r.store.apply(m)
+			acked = append(acked, r)
+		default:
+			r := r
+			time.AfterFunc(x.timeout(), func() {
+				if h.shouldHint(r) {
+					h.submit(r, m)
+				}
+			})
+		}
+	}
+	return acked, hinted
 }

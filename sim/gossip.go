@@ -173,7 +173,7 @@ func (c *Cluster) transition(i, j *Node) (due time.Time, up, ok bool) {
 		return time.Time{}, false, false
 	}
 	reach, since, announced := c.reachable(i, j)
-	seenDown := i.down[j.idx]
+	_, seenDown := i.down[j.idx]
 	switch {
 	case reach && seenDown:
 		// Marked alive once gossip about it arrives: within a round or two.
@@ -227,7 +227,7 @@ func (c *Cluster) eval(i, j *Node, now time.Time) {
 			delete(i.down, j.idx)
 			i.push(native.Event{Type: "STATUS_CHANGE", Change: "UP", Addr: j.nativeAddrPort()})
 		} else {
-			i.down[j.idx] = true
+			i.down[j.idx] = now
 			i.push(native.Event{Type: "STATUS_CHANGE", Change: "DOWN", Addr: j.nativeAddrPort()})
 		}
 		return
@@ -325,7 +325,8 @@ func (c *Cluster) sees(i, j *Node) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !i.down[j.idx]
+	_, down := i.down[j.idx]
+	return !down
 }
 
 // liveView returns the nodes i considers up (including itself) and down.
@@ -333,7 +334,7 @@ func (c *Cluster) liveView(i *Node) (up, down []*Node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, j := range c.nodes {
-		if j == i || !i.down[j.idx] {
+		if _, d := i.down[j.idx]; j == i || !d {
 			up = append(up, j)
 		} else {
 			down = append(down, j)

@@ -29,6 +29,7 @@ const (
 	hotMillis                // DurationSpec.IntMillisecondsBound / LongMillisecondsBound
 	hotInt                   // int
 	hotBool                  // boolean
+	hotDCs                   // Set<String> of datacenter names
 )
 
 // hotSetting is a Config field that JMX changes at runtime, under the
@@ -66,6 +67,8 @@ var hotSettings = []hotSetting{
 	{"hinted_handoff_enabled", "", hotBool, nil},
 	{"hinted_handoff_throttle", "hinted_handoff_throttle_in_kb", hotKiB, oldKiB},
 	{"max_hint_window", "max_hint_window_in_ms", hotMillis, oldMillis},
+	{"hinted_handoff_disabled_datacenters", "", hotDCs, nil},
+	{"max_hints_size_per_host", "", hotKiB, nil},
 	{"batch_size_warn_threshold", "batch_size_warn_threshold_in_kb", hotKiB, oldKiB},
 	{"batch_size_fail_threshold", "batch_size_fail_threshold_in_kb", hotKiB, oldKiB},
 	{"batchlog_replay_throttle", "batchlog_replay_throttle_in_kb", hotKiB, oldKiB},
@@ -99,6 +102,8 @@ func defaultHotSettings() map[string]any {
 			m[h.key] = i
 		case hotBool:
 			m[h.key] = v == "true"
+		case hotDCs:
+			m[h.key] = []string{} // "[]": none in the captured yaml
 		default:
 			m[h.key] = parseSpec(v)
 		}
@@ -116,6 +121,9 @@ func (n *Node) hotSettingRows() map[string]string {
 	for _, h := range hotSettings {
 		v := rt.settings[h.key]
 		out[h.key] = fmt.Sprint(v) // spec.String, strconv for int, Boolean.toString for bool
+		if l, ok := v.([]string); ok {
+			out[h.key] = "[" + strings.Join(l, ", ") + "]" // AbstractCollection.toString
+		}
 		if s, ok := v.(spec); ok && h.old != "" {
 			out[h.old] = h.oldValue(s)
 		}
@@ -334,6 +342,49 @@ func (n *Node) hotStorageProxy(sp *jolokia.MBean) {
 		rt.set("hinted_handoff_enabled", b)
 		return nil
 	})
+	sp.OnGet("HintedHandoffDisabledDCs", func() (any, error) {
+		out := []any{}
+		for _, dc := range disabledHintDCs(rt) {
+			out = append(out, dc)
+		}
+		return out, nil
+	})
+	// DatabaseDescriptor.enableHintsForDC / disableHintsForDC: any name, no check.
+	setDC := func(disable bool) func(args []any) (any, error) {
+		return func(args []any) (any, error) {
+			dc, _ := args[0].(string)
+			rt.mu.Lock()
+			defer rt.mu.Unlock()
+			var l []string
+			for _, d := range rt.settings["hinted_handoff_disabled_datacenters"].([]string) {
+				if d != dc {
+					l = append(l, d)
+				}
+			}
+			if disable {
+				l = append(l, dc)
+				sort.Strings(l)
+			}
+			rt.settings["hinted_handoff_disabled_datacenters"] = append([]string{}, l...)
+			return nil, nil
+		}
+	}
+	sp.OnCall("enableHintsForDC", setDC(false))
+	sp.OnCall("disableHintsForDC", setDC(true))
+	sp.OnGet("MaxHintsSizePerHostInMiB", func() (any, error) {
+		s, _ := rt.get("max_hints_size_per_host").(spec)
+		return int(min(s.bytes()/(1<<20), math.MaxInt32)), nil
+	})
+	sp.OnSet("MaxHintsSizePerHostInMiB", func(v any) error {
+		i, _ := jolokiaInt(v)
+		if i < 0 { // new DataStorageSpec.LongBytesBound(value, MEBIBYTES)
+			return illegalArg("Invalid data storage: value must be non-negative")
+		}
+		rt.set("max_hints_size_per_host", spec{int64(i), "MiB"})
+		return nil
+	})
+	sp.OnGet("TotalHints", func() (any, error) { return n.hints.metrics().totalHints.Load(), nil })
+	sp.OnGet("HintsInProgress", func() (any, error) { return int(n.hints.metrics().inProgress.Load()), nil })
 }
 
 func illegalArg(f string, a ...any) error {
@@ -577,8 +628,8 @@ func (n *Node) mbeans() *jolokia.Registry {
 		a.Get = func() (any, error) { return "org.apache.cassandra.locator.GossipingPropertyFileSnitch", nil }
 	}
 	reg.Register(es)
-	reg.Register(jolokia.HintsService())
-	n.registerRuntime(reg) // java.lang:type=Runtime and Memory (mbeans_runtime.go)
+	n.registerHintMBeans(reg) // HintsService and the hint metrics (mbeans_hints.go)
+	n.registerRuntime(reg)    // java.lang:type=Runtime and Memory (mbeans_runtime.go)
 	return reg
 }
 

@@ -48,8 +48,8 @@ type Node struct {
 	announced   bool // went silent by announcing shutdown
 	silentSince time.Time
 	upSince     time.Time
-	fdSince     time.Time    // when this JVM's gossip began; zero if it started with the cluster (gossip.go)
-	down        map[int]bool // this node's view: peers it has marked down
+	fdSince     time.Time         // when this JVM's gossip began; zero if it started with the cluster (gossip.go)
+	down        map[int]time.Time // this node's view: peers it has marked down, and when (Gossiper.unreachableEndpoints)
 	generation  int32
 	startedAt   time.Time
 	pid         int
@@ -66,6 +66,10 @@ type Node struct {
 	// jmxMu serialises Jolokia requests: the real agent serves one at a time.
 	rt    *nodeRuntime
 	store *store
+	// hints is the node's HintsService (hints.go); its files outlive restarts.
+	hints *hintsService
+	// jmxReg is the running agent's registry, for metrics registered late.
+	jmxReg atomic.Pointer[jolokia.Registry]
 	// ntRuns counts the nodetool runs that reached this node (nodetool.go).
 	ntRuns atomic.Int64
 }
@@ -110,7 +114,7 @@ func (n *Node) Status() NodeStatus {
 		st.Latency = n.latency.String()
 	}
 	for _, j := range c.nodes {
-		if n.down[j.idx] {
+		if _, d := n.down[j.idx]; d {
 			st.Down = append(st.Down, j.Endpoint())
 		}
 	}
@@ -202,18 +206,19 @@ func (n *Node) boot(immediate bool) error {
 		}
 		n.mode = "NORMAL"
 		n.state = StateRunning
-		n.down = map[int]bool{}
+		n.down = map[int]time.Time{}
 		if !immediate {
 			// A freshly started node learns who is up from gossip: start with
 			// the truth. (At cluster start, Start converges every view at the end.)
 			for _, j := range c.nodes {
 				if ok, _, _ := c.reachable(n, j); !ok && j != n {
-					n.down[j.idx] = true
+					n.down[j.idx] = time.Now()
 				}
 			}
 			c.nodeChanged(n, time.Now())
 		}
 		c.mu.Unlock()
+		n.hints.start() // StorageService's startup ends with HintsService.startDispatch
 		return n.startNative()
 	}
 	if wait == 0 {
@@ -267,6 +272,7 @@ func (n *Node) Drain() {
 	c.mu.Unlock()
 	n.stopNative()
 	n.stopGossip(true)
+	n.hints.shutdown(true) // StorageService.drain: HintsService.shutdownBlocking
 	n.flushAll()
 	time.Sleep(c.cfg.DrainTime)
 	c.mu.Lock()
@@ -315,6 +321,7 @@ func (n *Node) halt(graceful bool) {
 	c.mu.Unlock()
 	n.stopNative()
 	n.stopGossip(graceful)
+	n.hints.shutdown(graceful)
 	n.stopJolokia()
 	n.stopProcess()
 	n.setStopped()
@@ -333,7 +340,7 @@ func (n *Node) setStopped() {
 		n.silentSince = time.Now()
 	}
 	// A stopped node has no view of its own.
-	n.down = map[int]bool{}
+	n.down = map[int]time.Time{}
 	c.nodeChanged(n, time.Now())
 }
 
@@ -402,6 +409,7 @@ func (n *Node) startJolokia() error {
 		return fmt.Errorf("jolokia agent: %w", err)
 	}
 	reg := n.mbeans()
+	n.jmxReg.Store(reg)
 	// Served directly, not behind a ServeMux: the agent answers paths such
 	// as "/jolokia" and "//" itself, which a mux would redirect.
 	h := jolokia.NewHandler(reg, jolokia.Options{AgentID: fmt.Sprintf("%s-%d-ringside-jvm", n.Addr, n.PID())})
@@ -419,6 +427,7 @@ func (n *Node) stopJolokia() {
 	srv := n.jmxServer
 	n.jmxServer = nil
 	c.mu.Unlock()
+	n.jmxReg.Store(nil)
 	if srv != nil {
 		srv.Close()
 	}

@@ -328,6 +328,18 @@ func (p *paxosRound) commit(c *paxosCommit, cl native.Consistency) error {
 		return err
 	}
 	inject := cl != native.Any && x.n.c.lwt.faults.roll(x.n.c, faultCommitTimeout)
+	// commitPaxos hints the replicas it sees down (allowHints, shouldHint).
+	up := map[*Node]bool{}
+	for _, r := range live {
+		up[r] = true
+	}
+	for _, r := range reps {
+		if !up[r] && x.n.hints.shouldHint(r) {
+			for _, m := range c.muts {
+				x.n.hints.submit(r, m)
+			}
+		}
+	}
 	var acked []*Node
 	for _, r := range x.proximity(live) {
 		if inject && len(acked) >= blockFor-1 {

@@ -162,6 +162,19 @@ func (s spec) kibibytes() int {
 	return int(min(k, math.MaxInt32))
 }
 
+// bytes is DataStorageSpec.toBytes.
+func (s spec) bytes() int64 {
+	switch s.unit {
+	case "KiB":
+		return satMulInt(s.q, 1024)
+	case "MiB":
+		return satMulInt(s.q, 1024*1024)
+	case "GiB":
+		return satMulInt(s.q, 1024*1024*1024)
+	}
+	return s.q
+}
+
 // milliseconds is DurationSpec's toMilliseconds() (TimeUnit.toMillis,
 // which saturates).
 func (s spec) milliseconds() int64 {

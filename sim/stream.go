@@ -482,6 +482,7 @@ func (n *Node) wipe() error {
 			}
 		}
 	}
+	n.hints.wipe()
 	n.store.mu.Lock()
 	n.store.tables = map[cqltype.UUID]*tableData{}
 	n.store.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -64,16 +63,7 @@ func sstableFiles(t *testing.T, n *sim.Node) []string {
 	if len(dirs) != 1 {
 		t.Fatalf("app.kv directories of %s: %v", n.Addr, dirs)
 	}
-	entries, err := os.ReadDir(dirs[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	sort.Strings(out)
-	return out
+	return dirNames(t, dirs[0])
 }
 
 var streamedName = regexp.MustCompile(`/nb-[0-9]+-big$`)

@@ -54,6 +54,8 @@ func generator(ks *schema.Keyspace, t *schema.Table) genFunc {
 		return genDiskUsage
 	case "system_views.system_properties":
 		return genSystemProperties
+	case "system_views.pending_hints":
+		return genPendingHints
 	}
 	if ks.Virtual {
 		return genEmpty
@@ -295,6 +297,10 @@ func (n *Node) settings() map[string]*string {
 	set("native_transport_port", fmt.Sprint(c.cfg.NativePort))
 	set("storage_port", fmt.Sprint(c.cfg.StoragePort))
 	set("phi_convict_threshold", javaDouble(c.cfg.PhiConvictThreshold))
+	// The simulator flushes hints at its own scaled period (hints.go).
+	flushMs := c.cfg.HintsDispatchInterval.Milliseconds()
+	set("hints_flush_period", fmt.Sprintf("%dms", flushMs))
+	set("hints_flush_period_in_ms", fmt.Sprint(flushMs))
 	set("seed_provider.parameters", "{seeds="+strings.Join(c.seeds(), ",")+"}")
 	root := "/var/lib/cassandra"
 	if d := n.dir(); d != "" {

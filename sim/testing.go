@@ -26,6 +26,7 @@ func TestConfig(topology, dir string) (Config, error) {
 	cfg.StartJitter = 50 * time.Millisecond
 	cfg.DrainTime = 50 * time.Millisecond
 	cfg.RequestTimeout = 500 * time.Millisecond
+	cfg.HintsDispatchInterval = 100 * time.Millisecond
 	base, ctl, err := FreeAddressBase(cfg)
 	if err != nil {
 		return cfg, err

@@ -35,6 +35,7 @@ func runSim(args []string) error {
 	timing := fs.String("timing", "", "timing profile: real (default: a real 4.1.6 node's stop, start and failure detection; docs/sim.md) or fast; the duration flags override it")
 	jsonOut := fs.Bool("json", false, "print the node list as JSON")
 	lwtUnknown := fs.Float64("lwt-unknown-rate", 0, "share of LWT proposals made to reach fewer than a quorum (CAS_WRITE_UNKNOWN), 0..1, seeded by --seed")
+	hintsEvery := fs.Duration("hints-dispatch-interval", 0, "period of the hints flush and HintsDispatchTrigger (real: 10s, fast: 500ms)")
 	lwtCommit := fs.Float64("lwt-commit-timeout-rate", 0, "share of LWT commits made to time out (WriteTimeout SIMPLE), 0..1, seeded by --seed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,6 +109,9 @@ func runSim(args []string) error {
 	}
 	if given["lwt-unknown-rate"] {
 		cfg.LWTUnknownRate = *lwtUnknown
+	}
+	if given["hints-dispatch-interval"] {
+		cfg.HintsDispatchInterval = *hintsEvery
 	}
 	if given["lwt-commit-timeout-rate"] {
 		cfg.LWTCommitTimeoutRate = *lwtCommit

@@ -21,6 +21,9 @@ func TestSimTimingFlagsRefused(t *testing.T) {
 		{"sim --timing glacial", `timing must be fast or real, not "glacial"`},
 		{"demo --gossip-interval 0s", "gossip_interval (--gossip-interval) must be positive"},
 		{"demo --timing glacial", `timing must be fast or real, not "glacial"`},
+		// Hint timing (sim/hints.go).
+		{"sim --hints-dispatch-interval 0s", "hints_dispatch_interval (--hints-dispatch-interval) must be positive and at most 1h, not 0s"},
+		{"sim --hints-dispatch-interval -5s", "not -5s"},
 		// LWT fault injection rates (sim/paxos.go).
 		{"sim --lwt-unknown-rate -0.5", "lwt_unknown_rate (--lwt-unknown-rate) must be within [0,1], but was -0.5"},
 		{"sim --lwt-unknown-rate 1.01", "lwt_unknown_rate (--lwt-unknown-rate) must be within [0,1], but was 1.01"},
