@@ -280,6 +280,12 @@ func TestListPendingHintsFormat(t *testing.T) {
 	if len(lines[0]) != len(lines[1]) {
 		t.Fatalf("header and row widths differ:\n%q", out)
 	}
+	// PendingHints as the real agent sends it: PendingHintsInfo.asMap, a
+	// HashMap of strings (hints-files.txt).
+	raw := string(jolokiaRaw(t, jolokiaURL(c, coord), `{"type":"read","mbean":"org.apache.cassandra.hints:type=HintsService","attribute":"PendingHints"}`))
+	if !regexp.MustCompile(`"value":\[\{"total_files":"1","oldest_timestamp":"\d{13}","newest_timestamp":"\d{13}","host_id":"` + target.HostID.String() + `"\}\]`).MatchString(raw) {
+		t.Fatalf("PendingHints: %s", raw)
+	}
 	must(t, target.Start())
 	waitFor(t, func() bool {
 		return nodetoolOK(t, coord, "listpendinghints") == "This node does not have any pending hints\n"

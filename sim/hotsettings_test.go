@@ -89,6 +89,7 @@ func TestHotSettings(t *testing.T) {
 		{ss, "IncrementalBackupsEnabled", "true", map[string]string{"incremental_backups": "true"}},
 		{sp, "MaxHintWindow", "7200000", map[string]string{"max_hint_window": "7200000ms", "max_hint_window_in_ms": "7200000"}},
 		{sp, "HintedHandoffEnabled", "false", map[string]string{"hinted_handoff_enabled": "false"}},
+		{sp, "MaxHintsSizePerHostInMiB", "64", map[string]string{"max_hints_size_per_host": "64MiB"}},
 	} {
 		if r := write(w.mbean, w.attr, w.value); r["status"].(float64) != 200 {
 			t.Fatalf("write %s=%s: %v", w.attr, w.value, r)
@@ -118,6 +119,7 @@ func TestHotSettings(t *testing.T) {
 		{ss, "StreamThroughputMbitPerSec", "2147483647", "java.lang.IllegalArgumentException", "should be between 0 and 2147483646 in megabits per second"},
 		{ss, "BatchSizeFailureThreshold", "-5", "java.lang.IllegalArgumentException", "Invalid data storage: value must be non-negative"},
 		{sp, "MaxHintWindow", "-1", "java.lang.IllegalArgumentException", "Invalid duration: value must be non-negative"},
+		{sp, "MaxHintsSizePerHostInMiB", "-1", "java.lang.IllegalArgumentException", "Invalid data storage: value must be non-negative"},
 		// Write-only: Jolokia reads the old value first.
 		{ss, "HintedHandoffThrottleInKB", "2048", "javax.management.AttributeNotFoundException", "Write-only attribute: HintedHandoffThrottleInKB"},
 		{ss, "EntireSSTableStreamThroughputMebibytesPerSec", "48", "javax.management.AttributeNotFoundException", "Write-only attribute"},
@@ -127,8 +129,8 @@ func TestHotSettings(t *testing.T) {
 			t.Errorf("write %s=%s: %v %v, want %s %q", w.attr, w.value, r["error_type"], r["error"], w.errType, w.msg)
 		}
 	}
-	if got := settingsRows(t, s); got["concurrent_compactors"] != "4" || got["compaction_throughput"] != "12MiB/s" || got["hinted_handoff_throttle"] != "1024KiB" {
-		t.Errorf("a refused write changed something: %v %v %v", got["concurrent_compactors"], got["compaction_throughput"], got["hinted_handoff_throttle"])
+	if got := settingsRows(t, s); got["concurrent_compactors"] != "4" || got["compaction_throughput"] != "12MiB/s" || got["hinted_handoff_throttle"] != "1024KiB" || got["max_hints_size_per_host"] != "64MiB" {
+		t.Errorf("a refused write changed something: %v %v %v %v", got["concurrent_compactors"], got["compaction_throughput"], got["hinted_handoff_throttle"], got["max_hints_size_per_host"])
 	}
 
 	// A restart brings back cassandra.yaml's values.
