@@ -635,10 +635,76 @@ func (h *hintsService) isPaused() bool {
 	return h.paused || !h.on
 }
 
-// disabledHintDCs is hinted_handoff_disabled_datacenters, sorted.
+// disabledHintDCs is hinted_handoff_disabled_datacenters in the order the
+// set iterates.
 func disabledHintDCs(rt *nodeRuntime) []string {
 	l, _ := rt.get("hinted_handoff_disabled_datacenters").([]string)
-	return l
+	return chmOrder(l)
+}
+
+// chmOrder is the iteration order of a ConcurrentHashMap-backed set of
+// strings (Config.hinted_handoff_disabled_datacenters), given in insertion
+// order: by bin of a 16-bin table (doubled past 0.75 load), insertion
+// order within a bin. A real node listed [datacenter1, dcX].
+func chmOrder(l []string) []string {
+	bins := 16
+	for len(l) > bins*3/4 {
+		bins *= 2
+	}
+	return byBin(l, bins, false)
+}
+
+// chmDeserialized is the order of such a set after Java serialization,
+// as nodetool receives it over JMX: ConcurrentHashMap.readObject sizes the
+// table for the count (tableSizeFor(1 + n/0.75)) and pushes each entry on
+// its bin's head. statushandoff printed dcX before datacenter1.
+func chmDeserialized(l []string) []string {
+	bins := 1
+	for bins < int(1.0+float64(len(l))/0.75) {
+		bins *= 2
+	}
+	return byBin(l, bins, true)
+}
+
+func byBin(l []string, bins int, reverse bool) []string {
+	type e struct {
+		s        string
+		bin, pos int
+	}
+	es := make([]e, len(l))
+	for i, s := range l {
+		h := javaStringHash(s)
+		es[i] = e{s, int((h ^ h>>16) & 0x7fffffff & uint32(bins-1)), i}
+		if reverse {
+			es[i].pos = -i
+		}
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].bin != es[j].bin {
+			return es[i].bin < es[j].bin
+		}
+		return es[i].pos < es[j].pos
+	})
+	out := make([]string, len(es))
+	for i, x := range es {
+		out[i] = x.s
+	}
+	return out
+}
+
+// javaStringHash is String.hashCode (UTF-16 code units).
+func javaStringHash(s string) uint32 {
+	var h uint32
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = 31*h + uint32(0xd800+(r>>10))
+			h = 31*h + uint32(0xdc00+(r&0x3ff))
+			continue
+		}
+		h = 31*h + uint32(r)
+	}
+	return h
 }
 
 // downtime is Gossiper.getEndpointDowntime as observer i sees j: since

@@ -566,3 +566,51 @@ func TestTruncateHints(t *testing.T) {
 		t.Fatalf("after truncatehints: %v, files %v", rows, hintFiles(t, coord))
 	}
 }
+
+// TestHintSettingsAsCaptured replays hints-nodetool.txt: the disabled-DC
+// set in its two Java orders, the refusals' messages, and a metric MBean's
+// JMX shape.
+func TestHintSettingsAsCaptured(t *testing.T) {
+	c := simtest.Start(t, "dc1:3x1", true, nil)
+	n := c.Nodes()[0]
+	s := pinned(t, c, n, 0)
+	nodetoolOK(t, n, "disablehintsfordc", "datacenter1")
+	nodetoolOK(t, n, "disablehintsfordc", "dcX")
+	nodetoolOK(t, n, "disablehintsfordc", "dcX") // a set: no second entry
+	if out := nodetoolOK(t, n, "statushandoff"); out != "Hinted handoff is running\nData center dcX is disabled\nData center datacenter1 is disabled\n" {
+		t.Fatalf("statushandoff: %q", out)
+	}
+	var v string
+	must(t, s.Query("SELECT value FROM system_views.settings WHERE name = 'hinted_handoff_disabled_datacenters'").Scan(&v))
+	if v != "[datacenter1, dcX]" {
+		t.Fatalf("hinted_handoff_disabled_datacenters = %q", v)
+	}
+	out, _, code := nodetool(t, n, "disablehintsfordc")
+	if code != 1 || out != "nodetool: disablehintsfordc requires exactly one data center\nSee 'nodetool help' or 'nodetool help <command>'.\n" {
+		t.Fatalf("disablehintsfordc without a DC: %d %q", code, out)
+	}
+	nodetoolOK(t, n, "enablehintsfordc", "dcX")
+	nodetoolOK(t, n, "enablehintsfordc", "datacenter1")
+	if out := nodetoolOK(t, n, "statushandoff"); out != "Hinted handoff is running\n" {
+		t.Fatalf("statushandoff: %q", out)
+	}
+	out, _, code = nodetool(t, n, "truncatehints", "127.0.0.254")
+	if code != 1 || out != "nodetool: Can't delete hints for unknown address /127.0.0.254:7000\nSee 'nodetool help' or 'nodetool help <command>'.\n" {
+		t.Fatalf("truncatehints of an unknown address: %d %q", code, out)
+	}
+	// The Storage metrics and the shape of a metric MBean.
+	want := `{"op":{"objectName":{"args":[],"ret":"javax.management.ObjectName","desc":"Operation exposed for management"}},"attr":{"Count":{"rw":false,"type":"long","desc":"Attribute exposed for management"}},"class":"org.apache.cassandra.metrics.CassandraMetricsRegistry$JmxCounter","desc":"Information on the management interface of the MBean"}`
+	raw := string(jolokiaRaw(t, jolokiaURL(c, n), `{"type":"list","path":"org.apache.cassandra.metrics/name=TotalHints,type=Storage"}`))
+	if !strings.Contains(strings.ReplaceAll(raw, `\/`, `/`), `"value":`+want) {
+		t.Fatalf("list TotalHints: %s\nwant value %s", raw, want)
+	}
+	search := jolokia(t, jolokiaURL(c, n), `{"type":"search","mbean":"org.apache.cassandra.metrics:type=Storage,*"}`)
+	var names []string
+	for _, v := range search["value"].([]any) {
+		names = append(names, v.(string))
+	}
+	sort.Strings(names)
+	if got := strings.Join(names, " "); got != "org.apache.cassandra.metrics:name=Exceptions,type=Storage org.apache.cassandra.metrics:name=Load,type=Storage org.apache.cassandra.metrics:name=RepairExceptions,type=Storage org.apache.cassandra.metrics:name=TotalHints,type=Storage org.apache.cassandra.metrics:name=TotalHintsInProgress,type=Storage" {
+		t.Fatalf("type=Storage metrics: %s", got)
+	}
+}

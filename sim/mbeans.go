@@ -122,7 +122,7 @@ func (n *Node) hotSettingRows() map[string]string {
 		v := rt.settings[h.key]
 		out[h.key] = fmt.Sprint(v) // spec.String, strconv for int, Boolean.toString for bool
 		if l, ok := v.([]string); ok {
-			out[h.key] = "[" + strings.Join(l, ", ") + "]" // AbstractCollection.toString
+			out[h.key] = "[" + strings.Join(chmOrder(l), ", ") + "]" // AbstractCollection.toString
 		}
 		if s, ok := v.(spec); ok && h.old != "" {
 			out[h.old] = h.oldValue(s)
@@ -349,23 +349,28 @@ func (n *Node) hotStorageProxy(sp *jolokia.MBean) {
 		}
 		return out, nil
 	})
-	// DatabaseDescriptor.enableHintsForDC / disableHintsForDC: any name, no check.
+	// DatabaseDescriptor.enableHintsForDC / disableHintsForDC: any name, no
+	// check; the set keeps insertion order (disabledHintDCs orders it).
 	setDC := func(disable bool) func(args []any) (any, error) {
 		return func(args []any) (any, error) {
 			dc, _ := args[0].(string)
 			rt.mu.Lock()
 			defer rt.mu.Unlock()
-			var l []string
+			l := []string{}
+			had := false
 			for _, d := range rt.settings["hinted_handoff_disabled_datacenters"].([]string) {
-				if d != dc {
-					l = append(l, d)
+				if d == dc {
+					had = true
+					if !disable {
+						continue
+					}
 				}
+				l = append(l, d)
 			}
-			if disable {
+			if disable && !had {
 				l = append(l, dc)
-				sort.Strings(l)
 			}
-			rt.settings["hinted_handoff_disabled_datacenters"] = append([]string{}, l...)
+			rt.settings["hinted_handoff_disabled_datacenters"] = l
 			return nil, nil
 		}
 	}

@@ -70,7 +70,7 @@ func (r *ntRun) statusHandoff(args []string) int {
 	if err != nil {
 		return r.fromJMX(err)
 	}
-	for _, dc := range strs(dcs) {
+	for _, dc := range chmDeserialized(strs(dcs)) {
 		fmt.Fprintf(&r.out, "Data center %s is disabled\n", dc)
 	}
 	return 0
