@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/sim/cqltype"
+	"github.com/ringside/ringside/sim/jolokia"
 	"github.com/ringside/ringside/sim/schema"
 )
 
@@ -673,7 +674,7 @@ func byBin(l []string, bins int, reverse bool) []string {
 	}
 	es := make([]e, len(l))
 	for i, s := range l {
-		h := javaStringHash(s)
+		h := jolokia.StringHash(s)
 		es[i] = e{s, int((h ^ h>>16) & 0x7fffffff & uint32(bins-1)), i}
 		if reverse {
 			es[i].pos = -i
@@ -690,21 +691,6 @@ func byBin(l []string, bins int, reverse bool) []string {
 		out[i] = x.s
 	}
 	return out
-}
-
-// javaStringHash is String.hashCode (UTF-16 code units).
-func javaStringHash(s string) uint32 {
-	var h uint32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r -= 0x10000
-			h = 31*h + uint32(0xd800+(r>>10))
-			h = 31*h + uint32(0xdc00+(r&0x3ff))
-			continue
-		}
-		h = 31*h + uint32(r)
-	}
-	return h
 }
 
 // downtime is Gossiper.getEndpointDowntime as observer i sees j: since

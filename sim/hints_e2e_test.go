@@ -302,6 +302,24 @@ func TestHintRefusals(t *testing.T) {
 	nodes := c.Nodes()
 	coord := nodes[0]
 	hints := func() int { return totalHints(t, c, coord) }
+	// refused: with target down no write is hinted, until the nodetool
+	// command enable lifts the refusal.
+	refused := func(t *testing.T, target *sim.Node, why string, enable ...string) {
+		t.Helper()
+		stopSeen(t, coord, target)
+		before := hints()
+		writeRows(t, s, 0, 5, gocql.One, "v")
+		if got := hints(); got != before {
+			t.Fatalf("hints written %s: %d → %d", why, before, got)
+		}
+		nodetoolOK(t, coord, enable...)
+		writeRows(t, s, 0, 2, gocql.One, "v")
+		if got := hints(); got != before+2 {
+			t.Fatalf("hints after %v: %d, want %d", enable, got, before+2)
+		}
+		must(t, target.Start())
+		waitDown(t, coord, target, "UN")
+	}
 
 	t.Run("disablehandoff", func(t *testing.T) {
 		target := nodes[1]
@@ -309,19 +327,7 @@ func TestHintRefusals(t *testing.T) {
 		if out := nodetoolOK(t, coord, "statushandoff"); out != "Hinted handoff is not running\n" {
 			t.Fatalf("statushandoff: %q", out)
 		}
-		stopSeen(t, coord, target)
-		before := hints()
-		writeRows(t, s, 0, 5, gocql.One, "v")
-		if got := hints(); got != before {
-			t.Fatalf("hints written with handoff disabled: %d → %d", before, got)
-		}
-		nodetoolOK(t, coord, "enablehandoff")
-		writeRows(t, s, 0, 5, gocql.One, "v")
-		if got := hints(); got != before+5 {
-			t.Fatalf("hints after enablehandoff: %d, want %d", got, before+5)
-		}
-		must(t, target.Start())
-		waitDown(t, coord, target, "UN")
+		refused(t, target, "with handoff disabled", "enablehandoff")
 	})
 
 	t.Run("disablehintsfordc", func(t *testing.T) {
@@ -338,19 +344,7 @@ func TestHintRefusals(t *testing.T) {
 		if dcs != "[dc2]" {
 			t.Fatalf("settings hinted_handoff_disabled_datacenters = %q", dcs)
 		}
-		stopSeen(t, coord, target)
-		before := hints()
-		writeRows(t, s, 0, 5, gocql.One, "v")
-		if got := hints(); got != before {
-			t.Fatalf("hints written for a disabled DC: %d → %d", before, got)
-		}
-		nodetoolOK(t, coord, "enablehintsfordc", "dc2")
-		writeRows(t, s, 0, 2, gocql.One, "v")
-		if got := hints(); got != before+2 {
-			t.Fatalf("hints after enablehintsfordc: %d, want %d", got, before+2)
-		}
-		must(t, target.Start())
-		waitDown(t, coord, target, "UN")
+		refused(t, target, "for a disabled DC", "enablehintsfordc", "dc2")
 	})
 
 	t.Run("max_hint_window", func(t *testing.T) {

@@ -174,6 +174,10 @@ func (m *Map) sorted() []*mapEntry {
 	return es
 }
 
+// StringHash is java.lang.String.hashCode, for simulator code that orders
+// other Java hash collections.
+func StringHash(s string) uint32 { return javaStringHash(s) }
+
 // javaStringHash is java.lang.String.hashCode over the UTF-16 code units.
 func javaStringHash(s string) uint32 {
 	var h uint32
