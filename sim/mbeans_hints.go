@@ -52,26 +52,21 @@ func hintsMetricName(name string) string {
 	return metricsDomain + ":type=HintsService,name=" + name
 }
 
-// created counts a hint written for t, registering its counter on first use.
-func (m *hintMetrics) created(n, t *Node) {
-	ep := endpointMetricName(t)
-	c := m.createdBy[ep]
-	if c == nil {
-		c = new(int64)
-		m.createdBy[ep] = c
-		n.registerMetric(counterMBean(hintsMetricName("Hints_created-"+ep), func() int64 { return atomic.LoadInt64(c) }))
-	}
-	atomic.AddInt64(c, 1)
-}
+// created counts a hint written for t (HintedHandoffMetrics.incrCreatedHints).
+func (m *hintMetrics) created(n, t *Node) { endpointCount(m.createdBy, n, t, "Hints_created-") }
 
 // pastWindow is HintedHandoffMetrics.incrPastWindow.
-func (m *hintMetrics) pastWindow(n, t *Node) {
+func (m *hintMetrics) pastWindow(n, t *Node) { endpointCount(m.notStoredBy, n, t, "Hints_not_stored-") }
+
+// endpointCount increments t's counter in by, registering its MBean
+// (prefix + "/<ip>.<port>") on first use, as the metric is created.
+func endpointCount(by map[string]*int64, n, t *Node, prefix string) {
 	ep := endpointMetricName(t)
-	c := m.notStoredBy[ep]
+	c := by[ep]
 	if c == nil {
 		c = new(int64)
-		m.notStoredBy[ep] = c
-		n.registerMetric(counterMBean(hintsMetricName("Hints_not_stored-"+ep), func() int64 { return atomic.LoadInt64(c) }))
+		by[ep] = c
+		n.registerMetric(counterMBean(hintsMetricName(prefix+ep), func() int64 { return atomic.LoadInt64(c) }))
 	}
 	atomic.AddInt64(c, 1)
 }

@@ -75,8 +75,8 @@ var ntCommands = map[string]func(r *ntRun, args []string) int{
 	"disablehandoff":             boolSetter(storageProxyName, "HintedHandoffEnabled", false),
 	"enablebackup":               boolSetter(storageServiceName, "IncrementalBackupsEnabled", true),
 	"disablebackup":              boolSetter(storageServiceName, "IncrementalBackupsEnabled", false),
-	"enableoldprotocolversions":  opRunner("enableNativeTransportOldProtocolVersions()"),
-	"disableoldprotocolversions": opRunner("disableNativeTransportOldProtocolVersions()"),
+	"enableoldprotocolversions":  opRunner(storageServiceName, "enableNativeTransportOldProtocolVersions()"),
+	"disableoldprotocolversions": opRunner(storageServiceName, "disableNativeTransportOldProtocolVersions()"),
 }
 
 func (r *ntRun) exec(args []string) int {
@@ -304,13 +304,13 @@ func boolSetter(mbean, attr string, v bool) func(*ntRun, []string) int {
 	}
 }
 
-// opRunner: a command that calls one StorageService operation.
-func opRunner(sig string) func(*ntRun, []string) int {
+// opRunner: a command without arguments that calls one MBean operation.
+func opRunner(mbean, sig string) func(*ntRun, []string) int {
 	return func(r *ntRun, args []string) int {
 		if ok, code := r.noArgs(args); !ok {
 			return code
 		}
-		if _, err := r.call(storageServiceName, sig); err != nil {
+		if _, err := r.call(mbean, sig); err != nil {
 			return r.fromJMX(err)
 		}
 		return 0

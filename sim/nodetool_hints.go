@@ -13,26 +13,14 @@ import (
 func init() {
 	ntCommands["statushandoff"] = (*ntRun).statusHandoff
 	ntCommands["listpendinghints"] = (*ntRun).listPendingHints
-	ntCommands["pausehandoff"] = hintsOp("pauseDispatch")
-	ntCommands["resumehandoff"] = hintsOp("resumeDispatch")
+	ntCommands["pausehandoff"] = opRunner(hintsServiceName, "pauseDispatch")
+	ntCommands["resumehandoff"] = opRunner(hintsServiceName, "resumeDispatch")
 	ntCommands["truncatehints"] = (*ntRun).truncateHints
 	ntCommands["disablehintsfordc"] = hintsForDC("disablehintsfordc", "disableHintsForDC")
 	ntCommands["enablehintsfordc"] = hintsForDC("enablehintsfordc", "enableHintsForDC")
 }
 
 const hintsServiceName = "org.apache.cassandra.hints:type=HintsService"
-
-func hintsOp(sig string) func(*ntRun, []string) int {
-	return func(r *ntRun, args []string) int {
-		if ok, code := r.noArgs(args); !ok {
-			return code
-		}
-		if _, err := r.call(hintsServiceName, sig); err != nil {
-			return r.fromJMX(err)
-		}
-		return 0
-	}
-}
 
 // hintsForDC: checkArgument(args.size() == 1, "<cmd> requires exactly one data center").
 func hintsForDC(cmd, sig string) func(*ntRun, []string) int {
