@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Config is the whole configuration. The yaml tags are the file's keys;
@@ -32,6 +34,7 @@ type Config struct {
 	Peers     Peers     `yaml:"peers"`
 	Lifecycle Lifecycle `yaml:"lifecycle"`
 	Bulk      Bulk      `yaml:"bulk"`
+	Desires   Desires   `yaml:"desires"`
 	Security  Security  `yaml:"security"`
 
 	// origin says where each key's value came from ("ringside.yaml:12",
@@ -119,6 +122,26 @@ type Bulk struct {
 	JobsKept int `yaml:"jobs_kept"`
 }
 
+// Desires tunes the cluster desires (coordinated restarts).
+type Desires struct {
+	// Enabled runs the reconciler and serves /v1/desires/cluster.
+	Enabled bool `yaml:"enabled"`
+	// Interval between reconciliations of the current desire.
+	Interval time.Duration `yaml:"interval"`
+	// LeaseTTL is how long a node's lease outlives its holder.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// RestartTimeout: a node not back and healthy within it blocks the desire.
+	RestartTimeout time.Duration `yaml:"restart_timeout"`
+	// GateTimeout: a restarted node not accepted by its peers (UN in every
+	// view, schema agreed, hints delivered) within it blocks the desire.
+	GateTimeout time.Duration `yaml:"gate_timeout"`
+	// RestartEstimate is the time per wave assumed for pacing and the ETA
+	// before a wave has been measured.
+	RestartEstimate time.Duration `yaml:"restart_estimate"`
+	// ExpireAfter: a desire not done this long after its by expires.
+	ExpireAfter time.Duration `yaml:"expire_after"`
+}
+
 // Security is TLS, mutual TLS between sidecars and JWT.
 type Security struct {
 	// TLSCertFile and TLSKeyFile switch the API to HTTPS; they are
@@ -189,6 +212,15 @@ func Default() *Config {
 		Bulk: Bulk{
 			NodeTimeout: 60 * time.Second,
 			JobsKept:    100,
+		},
+		Desires: Desires{
+			Enabled:         true,
+			Interval:        2 * time.Second,
+			LeaseTTL:        30 * time.Second,
+			RestartTimeout:  10 * time.Minute,
+			GateTimeout:     10 * time.Minute,
+			RestartEstimate: 3 * time.Minute,
+			ExpireAfter:     24 * time.Hour,
 		},
 		Security: Security{
 			AnonymousHealth: true,
@@ -290,4 +322,30 @@ func (c *Config) setOrigin(key, o string) {
 		c.origin = map[string]string{}
 	}
 	c.origin[key] = o
+}
+
+// Marshal writes c as a configuration file that Load reads back to the
+// same values (durations as Go duration text).
+func Marshal(c *Config) ([]byte, error) {
+	root := map[string]any{}
+	v := reflect.ValueOf(c).Elem()
+	for _, k := range keys {
+		f := v.FieldByIndex(k.index)
+		var val any = f.Interface()
+		if f.Type() == durationType {
+			val = time.Duration(f.Int()).String()
+		}
+		m := root
+		parts := strings.Split(k.Path, ".")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := m[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[parts[len(parts)-1]] = val
+	}
+	return yaml.Marshal(root)
 }

@@ -129,6 +129,16 @@ func (c *Config) Validate() error {
 		v.errorf("bulk.jobs_kept", "%d: keep at least one finished job", b.JobsKept)
 	}
 
+	ds := c.Desires
+	v.positive("desires.interval", ds.Interval)
+	if v.positive("desires.lease_ttl", ds.LeaseTTL) && ds.LeaseTTL < 3*ds.Interval {
+		v.errorf("desires.lease_ttl", "%s is shorter than 3 × desires.interval (%s): leases would lapse between renewals", ds.LeaseTTL, ds.Interval)
+	}
+	v.positive("desires.restart_timeout", ds.RestartTimeout)
+	v.positive("desires.gate_timeout", ds.GateTimeout)
+	v.positive("desires.restart_estimate", ds.RestartEstimate)
+	v.positive("desires.expire_after", ds.ExpireAfter)
+
 	sec := c.Security
 	if (sec.TLSCertFile == "") != (sec.TLSKeyFile == "") {
 		v.errorf("security.tls_cert_file", "security.tls_cert_file and security.tls_key_file go together")

@@ -25,6 +25,7 @@ import (
 	"github.com/ringside/ringside/api"
 	"github.com/ringside/ringside/auth"
 	"github.com/ringside/ringside/config"
+	"github.com/ringside/ringside/desire"
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/health"
 	"github.com/ringside/ringside/lifecycle"
@@ -44,6 +45,8 @@ type Sidecar struct {
 	last    atomic.Pointer[node.Snapshot]
 
 	lifecycle   *lifecycle.Manager
+	desires     *desire.Service
+	storeRef    *lazyStore
 	fan         *fanout.Client
 	fanHTTP     *http.Client
 	serverTLS   *tls.Config // nil: plain HTTP
@@ -130,6 +133,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 	}
 	s.lifecycle = m
 	s.metrics.Registry().MustRegister(newLifecycleCollector(m))
+	s.setupDesires()
 	if err := s.setupSecurity(cfg); err != nil {
 		return nil, err
 	}
@@ -339,7 +343,7 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.adapter.Close()
 	desires := api.Mount{Prefix: "/v1/desires/node/", Name: "desires_node", Endpoints: lifecycle.Endpoints,
 		Handler: lifecycle.Handler(s.lifecycle, lifecycle.HandlerOptions{AllowRemote: s.cfg.Lifecycle.AllowRemote})}
-	mounts := append([]api.Mount{desires}, s.mounts()...)
+	mounts := append(append([]api.Mount{desires}, s.mounts()...), s.desireMounts()...)
 	srv := &http.Server{
 		Handler:           auth.Middleware(api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: mounts}), s.policy),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -356,6 +360,19 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); s.loop(ctx) }()
 	go func() { defer wg.Done(); s.clusterLoop(ctx) }()
 	go func() { defer wg.Done(); s.lifecycle.Run(ctx) }()
+	if s.desires != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.ready:
+			}
+			s.desires.Run(ctx)
+		}()
+		defer s.storeRef.close()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if s.serverTLS != nil {

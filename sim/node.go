@@ -52,6 +52,8 @@ type Node struct {
 	down        map[int]time.Time // this node's view: peers it has marked down, and when (Gossiper.unreachableEndpoints)
 	generation  int32
 	startedAt   time.Time
+	starts      int           // process starts since the cluster was created (ground truth for tests)
+	startDelay  time.Duration // extra STARTING time; < 0: never finishes starting (fault injection)
 	pid         int
 	proc        *os.Process
 	cqlServer   *native.Server
@@ -100,6 +102,10 @@ type NodeStatus struct {
 	Dir             string   `json:"directory,omitempty"`
 	// NodetoolRuns counts `ringside sim nodetool` runs against this node.
 	NodetoolRuns int64 `json:"nodetool_runs"`
+	// Starts counts process starts since the cluster was created (the
+	// first included); StartedAt is the running process's start.
+	Starts    int       `json:"starts"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 // Status returns a snapshot.
@@ -109,7 +115,10 @@ func (n *Node) Status() NodeStatus {
 	defer c.mu.Unlock()
 	st := NodeStatus{Address: n.Addr.String(), Endpoint: n.Endpoint(), HostID: n.HostID.String(), DC: n.DC, Rack: n.Rack,
 		State: n.state, OperationMode: n.mode, Gossip: n.gossip, NativeTransport: n.cqlServer != nil, PID: n.pid, Release: n.Release, Down: []string{}, Dir: n.dir(),
-		NodetoolRuns: n.ntRuns.Load()}
+		NodetoolRuns: n.ntRuns.Load(), Starts: n.starts}
+	if n.state != StateStopped {
+		st.StartedAt = n.startedAt
+	}
 	if n.latency > 0 {
 		st.Latency = n.latency.String()
 	}
@@ -148,6 +157,15 @@ func (n *Node) delay() time.Duration {
 	return n.latency
 }
 
+// SetStartDelay makes the node's next starts take d longer (a slow
+// node); d < 0 makes them never finish: the process runs but the node
+// stays STARTING (a node that never returns).
+func (n *Node) SetStartDelay(d time.Duration) {
+	n.c.mu.Lock()
+	defer n.c.mu.Unlock()
+	n.startDelay = d
+}
+
 // boot starts the process. With immediate it is NORMAL at once (cluster
 // start); otherwise it spends StartTime±jitter STARTING first.
 func (n *Node) boot(immediate bool) error {
@@ -163,6 +181,7 @@ func (n *Node) boot(immediate bool) error {
 	n.startGen++
 	gen := n.startGen
 	n.startedAt = time.Now()
+	n.starts++
 	if n.store == nil {
 		n.store = newStore()
 	}
@@ -180,7 +199,14 @@ func (n *Node) boot(immediate bool) error {
 	}
 	wait := time.Duration(0)
 	if !immediate {
-		wait = c.cfg.StartTime
+		c.mu.Lock()
+		extra := n.startDelay
+		c.mu.Unlock()
+		if extra < 0 {
+			// Never joins: the JVM runs (a pid, Jolokia) but stays STARTING.
+			return nil
+		}
+		wait = c.cfg.StartTime + extra
 		if j := c.cfg.StartJitter; j > 0 {
 			c.mu.Lock()
 			wait += time.Duration(c.rng.Int64N(int64(2*j))) - j
