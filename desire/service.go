@@ -251,7 +251,12 @@ func (s *Service) Post(ctx context.Context, body []byte) (*Desire, error) {
 		hosts = append(hosts, m.HostID)
 		d.Nodes[m.HostID] = &Node{HostID: m.HostID, Endpoint: m.Endpoint, Native: m.Native, DC: m.DC, Rack: m.Rack, State: NodeRunning, Wave: -1}
 	}
-	p := newPlanner(snap, s.cfg.Health, d.ConsistencyLevels)
+	// Whether a safe restart exists at all is judged with every node up:
+	// a node down now is a reason to wait, not to refuse. The waves are
+	// planned again from the ring as it is before each one.
+	whole := *snap
+	whole.UnreachableEndpoints = nil
+	p := newPlanner(&whole, s.cfg.Health, d.ConsistencyLevels)
 	par, waves, _, err := p.pace(hosts, d.MaxParallel, time.Unix(d.By, 0).Sub(now), s.cfg.RestartEstimate)
 	if err != nil {
 		var pe *ring.PlanError

@@ -372,3 +372,28 @@ func Do(method, url string, body string) (int, map[string]any, error) {
 	}
 	return resp.StatusCode, m, nil
 }
+
+// WaitConverged waits until every sidecar's node sees every node up.
+func (e *Env) WaitConverged(tb testing.TB, within time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok := true
+		for _, p := range e.Sidecars {
+			code, m, err := Do("GET", p.URL+"/v1/peer/desires/view", "")
+			u, _ := m["unreachable_endpoints"].([]any)
+			l, _ := m["live_endpoints"].([]any)
+			if err != nil || code != 200 || len(u) > 0 || len(l) != len(e.Sidecars) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the nodes' views did not converge within %s", within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
