@@ -8,32 +8,10 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/config"
-	"github.com/ringside/ringside/ring"
 	"github.com/ringside/ringside/sim"
-	"github.com/ringside/ringside/store"
 )
 
 func TestMain(m *testing.M) { Main(m) }
-
-// keeps are what the tests' observers check: app at the sidecars' default
-// levels, ringside at SERIAL.
-func keeps(e *Env) []Keep {
-	per := map[string]int{}
-	rf := map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy"}
-	for _, n := range e.Cluster.Nodes() {
-		per[n.DC]++
-	}
-	ringside := map[string]string{"class": "org.apache.cassandra.locator.NetworkTopologyStrategy"}
-	for dc, n := range per {
-		rf[dc] = fmt.Sprint(min(3, n))
-		ringside[dc] = fmt.Sprint(min(3, n))
-	}
-	_ = store.Keyspace
-	return []Keep{
-		{Name: "app", Replication: rf, Levels: []ring.ConsistencyLevel{ring.LocalQuorum, ring.LocalOne}},
-		{Name: "ringside", Replication: ringside, Levels: []ring.ConsistencyLevel{ring.Serial}},
-	}
-}
 
 func post(t *testing.T, url, body string) map[string]any {
 	t.Helper()
@@ -45,15 +23,6 @@ func post(t *testing.T, url, body string) map[string]any {
 		t.Fatalf("HTTP %d: %v", code, m)
 	}
 	return m
-}
-
-func desireOf(m map[string]any) map[string]any {
-	ds, _ := m["desires"].([]any)
-	if len(ds) == 0 {
-		return nil
-	}
-	d, _ := ds[0].(map[string]any)
-	return d
 }
 
 // waitEnded polls GET until the desire has ended (or is BLOCKED when
