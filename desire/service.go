@@ -44,6 +44,8 @@ type Local interface {
 	// Views are the node views of every peer sidecar that answers, and
 	// this node's own.
 	Views(ctx context.Context) []View
+	// Fresh is Snapshot with peer liveness read now: a claim decides on it.
+	Fresh(ctx context.Context) (*node.Snapshot, error)
 	// Identity is this node's host id as last seen (empty if never) and
 	// its native address:port, for when the node is down.
 	Identity() (hostID, native string)
@@ -558,7 +560,12 @@ func (s *Service) claim(ctx context.Context, d *Desire, me *Node, snap *node.Sna
 		s.wait(fmt.Sprintf("%d node(s) restarting, parallelism %d", len(inFlight), d.Parallelism))
 		return nil
 	}
-	p := newPlanner(snap, s.cfg.Health, d.ConsistencyLevels)
+	fresh, err := s.local.Fresh(ctx)
+	if err != nil {
+		s.wait("cannot read peer liveness: " + err.Error())
+		return nil
+	}
+	p := newPlanner(fresh, s.cfg.Health, d.ConsistencyLevels)
 	if err := p.safe(me.HostID, inFlight); err != nil && !d.Force {
 		s.wait("not safe now: " + err.Error())
 		return nil

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -132,6 +133,28 @@ func (l *desireLocal) Snapshot() *node.Snapshot {
 		l.mu.Unlock()
 	}
 	return snap
+}
+
+// Fresh overlays liveness read now on the latest snapshot.
+func (l *desireLocal) Fresh(ctx context.Context) (*node.Snapshot, error) {
+	s := l.s
+	snap := s.last.Load()
+	if snap == nil {
+		return nil, errors.New("no snapshot yet")
+	}
+	j := s.adapter.Jolokia()
+	if j == nil {
+		return s.freshLiveness(snap)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Cassandra.Timeout)
+	defer cancel()
+	live, err := j.Read(ctx, "org.apache.cassandra.db:type=StorageService", "LiveNodesWithPort", "UnreachableNodesWithPort")
+	if err != nil {
+		return nil, err
+	}
+	fresh := *snap
+	fresh.LiveEndpoints, fresh.UnreachableEndpoints = strs(live["LiveNodesWithPort"]), strs(live["UnreachableNodesWithPort"])
+	return &fresh, nil
 }
 
 func (l *desireLocal) Identity() (string, string) {

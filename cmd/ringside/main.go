@@ -18,6 +18,7 @@ Usage:
   ringside node stop|start|status [flags]  stop, start or show the local node through its sidecar
   ringside settings get|set KEY[=VAL]...   read or change runtime settings, on one node or many
   ringside bulk list|CMD [NAME=VALUE ...]  run a bulk command (flush, cleanup, ...) on many nodes
+  ringside cluster restart|status|pause|resume|cancel  coordinated cluster restarts (waves, progress, ETA)
   ringside sim [flags]                     run a simulated Cassandra 4.1 cluster
   ringside sim ctl <command> ...           stop, kill, start, drain, slow, partition simulated nodes
   ringside sim nodetool [-h H] [-p P] CMD  nodetool (status, info, setters, …) against a simulated node
@@ -44,6 +45,8 @@ func main() {
 		err = runSettings(os.Args[2:], os.Stdout, os.Stderr)
 	case "bulk":
 		err = runBulk(os.Args[2:], os.Stdout, os.Stderr)
+	case "cluster":
+		err = runCluster(os.Args[2:], os.Stdout, os.Stderr)
 	case "demo":
 		err = runDemo(os.Args[2:])
 	case "token":

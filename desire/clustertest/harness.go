@@ -74,6 +74,13 @@ func sortedKeysInt(m map[string]int) []string {
 	return out
 }
 
+// DetectionGrace is how long after a fault no one can know of it: the
+// simulated failure detector convicts a silent node after about 0.3 s
+// (TestConfig: 15 ms gossip rounds, phi_convict_threshold 8), and a
+// sidecar reads liveness afresh before it claims a slot. A restart
+// decided within it of a fault is not counted against the restart.
+const DetectionGrace = 500 * time.Millisecond
+
 // HarnessSidecar is the sidecar tuning the harness runs with: short
 // leases and timeouts so that takeovers and blocks happen within a run.
 func HarnessSidecar(n *sim.Node, c *config.Config) {
@@ -121,6 +128,7 @@ func one(tb testing.TB, e *Env, rng *rand.Rand, run int, timeout time.Duration, 
 	if err != nil {
 		tb.Fatal(err)
 	}
+	obs.Grace = DetectionGrace
 	go obs.Run()
 	before := Starts(e.Cluster)
 	harnessStarts := make([]int, len(nodes))
@@ -144,14 +152,17 @@ func one(tb testing.TB, e *Env, rng *rand.Rand, run int, timeout time.Duration, 
 		nf = 1
 	}
 	type fault struct {
-		kind string
-		at   time.Duration
-		node int
+		kind      string
+		at, pause time.Duration
+		node      int
 	}
 	var faults []fault
 	for i := 0; i < nf; i++ {
-		faults = append(faults, fault{kind: kinds[rng.IntN(len(kinds))], at: time.Duration(rng.IntN(4000)) * time.Millisecond, node: rng.IntN(len(nodes))})
+		faults = append(faults, fault{kind: kinds[rng.IntN(len(kinds))], at: time.Duration(rng.IntN(4000)) * time.Millisecond,
+			pause: time.Duration(200+rng.IntN(1800)) * time.Millisecond, node: rng.IntN(len(nodes))})
 	}
+	// Faults on the same node or sidecar take turns.
+	locks := make([]sync.Mutex, len(nodes))
 	neverNode := -1
 	for _, f := range faults {
 		sum.Faults[f.kind]++
@@ -179,7 +190,9 @@ func one(tb testing.TB, e *Env, rng *rand.Rand, run int, timeout time.Duration, 
 		go func(f fault) {
 			defer wg.Done()
 			time.Sleep(f.at)
-			pause := time.Duration(200+rng.IntN(1800)) * time.Millisecond
+			locks[f.node].Lock()
+			defer locks[f.node].Unlock()
+			pause := f.pause
 			switch f.kind {
 			case FaultSidecarKill, FaultSidecarReplace:
 				p := e.Sidecars[f.node]

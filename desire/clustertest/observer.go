@@ -19,6 +19,10 @@ import (
 // faults that were already down when the last of them went down (those
 // the restart could have known of when it decided).
 type Observer struct {
+	// Grace: faults that went down less than this before the restart's
+	// last node did were not knowable to it (failure detection).
+	Grace time.Duration
+
 	c      *sim.Cluster
 	topo   *ring.Topology
 	checks []check
@@ -28,6 +32,7 @@ type Observer struct {
 	downSince  map[int]time.Time
 	fault      map[int]bool // down because the harness made it so
 	violations []string
+	seen       map[string]bool
 	samples    int
 	maxDown    int
 	stop, done chan struct{}
@@ -59,7 +64,7 @@ func NewObserver(c *sim.Cluster, keep []Keep, every time.Duration) (*Observer, e
 	if err != nil {
 		return nil, err
 	}
-	o := &Observer{c: c, topo: t, every: every, downSince: map[int]time.Time{}, fault: map[int]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	o := &Observer{c: c, topo: t, every: every, seen: map[string]bool{}, downSince: map[int]time.Time{}, fault: map[int]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	for _, k := range keep {
 		r, err := ring.ParseReplication(k.Replication)
 		if err != nil {
@@ -136,7 +141,7 @@ func (o *Observer) sample() {
 	}
 	var known []int
 	for i := range o.fault {
-		if s, ok := o.downSince[i]; ok && s.Before(last) {
+		if s, ok := o.downSince[i]; ok && s.Before(last.Add(-o.Grace)) {
 			known = append(known, i)
 		}
 	}
@@ -153,12 +158,20 @@ func (o *Observer) sample() {
 			nb, _ := before.UnavailableCount(ch.ks.Name, ch.cl)
 			na, _ := after.UnavailableCount(ch.ks.Name, ch.cl)
 			if na > nb {
-				var names []string
+				var names, fs []string
 				for _, i := range restartDown {
-					names = append(names, nodes[i].Endpoint())
+					names = append(names, fmt.Sprintf("%s (down %s)", nodes[i].Endpoint(), o.downSince[i].Format("15:04:05.000")))
 				}
-				o.violations = append(o.violations, fmt.Sprintf("%s: %s at %s from %s: %d more range(s) unavailable with %s down for the restart",
-					now.Format("15:04:05.000"), ch.ks.Name, ch.cl, dc, na-nb, strings.Join(names, ", ")))
+				for i := range o.fault {
+					fs = append(fs, fmt.Sprintf("%s (down %s)", nodes[i].Endpoint(), o.downSince[i].Format("15:04:05.000")))
+				}
+				sort.Strings(fs)
+				msg := fmt.Sprintf("%s at %s from %s: %d more range(s) unavailable with %s down for the restart; faults down: %s",
+					ch.ks.Name, ch.cl, dc, na-nb, strings.Join(names, ", "), strings.Join(fs, ", "))
+				if !o.seen[msg] {
+					o.seen[msg] = true
+					o.violations = append(o.violations, now.Format("15:04:05.000")+": "+msg)
+				}
 			}
 		}
 	}
