@@ -16,11 +16,11 @@ import (
 
 // Fault kinds the harness injects.
 const (
-	FaultSidecarKill    = "sidecar_kill9"         // kill -9, restarted with its data directory
-	FaultSidecarReplace = "sidecar_replaced"      // kill -9, restarted with an empty data directory
-	FaultNodeDies       = "cassandra_dies"        // a running node is killed, started again later
-	FaultNodeSlow       = "cassandra_slow_start"  // starts take 1-2 s longer
-	FaultPartition      = "partition"             // a node cut off from its peers for a while
+	FaultSidecarKill    = "sidecar_kill9"           // kill -9, restarted with its data directory
+	FaultSidecarReplace = "sidecar_replaced"        // kill -9, restarted with an empty data directory
+	FaultNodeDies       = "cassandra_dies"          // a running node is killed, started again later
+	FaultNodeSlow       = "cassandra_slow_start"    // starts take 1-2 s longer
+	FaultPartition      = "partition"               // a node cut off from its peers for a while
 	FaultNeverReturns   = "cassandra_never_returns" // a node that never finishes starting
 )
 
