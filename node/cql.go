@@ -92,8 +92,14 @@ func (c *cqlClient) session() (*gocql.Session, error) {
 	cc.Timeout = c.timeout
 	cc.ConnectTimeout = c.timeout
 	cc.NumConns = 1
-	// This node only: no peer discovery, and any host an event announces is refused.
-	cc.DisableInitialHostLookup = true
+	// This node only: the filter keeps every peer out of the ring, the
+	// pool and the policy. Keep the initial host lookup on, so that the
+	// pooled host carries system.local's host_id. Without it gocql pools
+	// the contact point under a random id (Session.init), and the first
+	// ring refresh (refreshRing), which a peer's STATUS_CHANGE UP triggers
+	// because the peer is not in the ring, removes that host as gone: "no
+	// hosts available in the pool" after every peer restart. With the real
+	// id a refresh finds the same host and keeps it.
 	cc.HostFilter = gocql.HostFilterFunc(func(h *gocql.HostInfo) bool {
 		return allowed[h.ConnectAddress().String()]
 	})
