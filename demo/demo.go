@@ -110,6 +110,12 @@ func SidecarConfig(n *sim.Node, c sim.Config, port int, refresh time.Duration) *
 		cfg.Health.MaxAge = 5 * time.Second
 	}
 	cfg.Peers.Timeout = time.Second
+	// A cluster restart of the demo takes well under a minute.
+	cfg.Desires.Interval = 500 * time.Millisecond
+	cfg.Desires.LeaseTTL = 5 * time.Second
+	cfg.Desires.RestartEstimate = 8 * time.Second
+	cfg.Desires.RestartTimeout = time.Minute
+	cfg.Desires.GateTimeout = time.Minute
 	return cfg
 }
 

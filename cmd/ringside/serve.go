@@ -157,6 +157,8 @@ Try:
   curl -s -XPOST '%[1]s/v1/desires/node/stop?block'  # fail health, drain, stop: a few seconds here
   curl -s %[1]s/v1/desires/node/status
   ringside node start --block --url %[1]s
+  curl -s -XPOST %[1]s/v1/desires/cluster -d "{\"type\": \"restart\", \"by\": $(( $(date +%%s) + 60 ))}"
+  ringside cluster status --watch --url %[1]s     # waves, progress, ETA: done in about half a minute
 
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.

@@ -85,9 +85,9 @@ const DetectionGrace = 500 * time.Millisecond
 // leases and timeouts so that takeovers and blocks happen within a run.
 func HarnessSidecar(n *sim.Node, c *config.Config) {
 	c.Desires.LeaseTTL = time.Second
-	c.Desires.RestartTimeout = 6 * time.Second
-	c.Desires.GateTimeout = 6 * time.Second
-	c.Lifecycle.StartTimeout = 4 * time.Second
+	c.Desires.RestartTimeout = 15 * time.Second
+	c.Desires.GateTimeout = 15 * time.Second
+	c.Lifecycle.StartTimeout = 12 * time.Second
 }
 
 // RunHarness runs cfg.Runs cluster restarts over the topologies (one
