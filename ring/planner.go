@@ -144,6 +144,10 @@ func (t *Topology) PlanRestart(req PlanRequest) (*Plan, error) {
 	waves := p.byRack(req.MaxPerWave, lb)
 	plan.ByRack = waves != nil
 	if waves == nil || len(waves) > lb {
+		lb = max(lb, p.independenceBound())
+		plan.LowerBound = lb
+	}
+	if waves == nil || len(waves) > lb {
 		alt := p.rlf(req.MaxPerWave)
 		if ff := p.firstFit(p.rackOrder(), req.MaxPerWave); len(ff) < len(alt) {
 			alt = ff
