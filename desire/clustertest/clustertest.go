@@ -30,22 +30,13 @@ import (
 	"github.com/ringside/ringside/demo"
 	"github.com/ringside/ringside/sidecar"
 	"github.com/ringside/ringside/sim"
+	"github.com/ringside/ringside/sim/simtest"
 )
 
 // Main is for TestMain: it serves the child runs (`sim ctl`, `sim
 // nodetool` for the nodes' scripts, `serve` for the sidecars) and runs
 // the tests otherwise.
 func Main(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "ctl" {
-		if err := sim.RunCtl(os.Args[3:], os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "ringside:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	if len(os.Args) > 2 && os.Args[1] == "sim" && os.Args[2] == "nodetool" {
-		os.Exit(sim.RunNodetool(os.Args[3:], os.Stdout, os.Stderr))
-	}
 	if len(os.Args) == 4 && os.Args[1] == "serve" && os.Args[2] == "--config" {
 		if err := serve(os.Args[3]); err != nil {
 			fmt.Fprintln(os.Stderr, "ringside:", err)
@@ -53,7 +44,7 @@ func Main(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	simtest.Main(m)
 }
 
 func serve(path string) error {
