@@ -11,6 +11,11 @@ import (
 //
 //	RINGSIDE_HARNESS_RUNS=120 go test ./desire/clustertest/ -run TestFaultHarness -v -timeout 3h
 func TestFaultHarness(t *testing.T) {
+	if raceEnabled {
+		// Its timeouts are real ones: under the race detector, 2 cores
+		// and 15 sidecar processes miss them. .ci/run runs it without.
+		t.Skip("run without -race (.ci/run does)")
+	}
 	runs, seed := 6, uint64(1)
 	if v := os.Getenv("RINGSIDE_HARNESS_RUNS"); v != "" {
 		runs, _ = strconv.Atoi(v)
