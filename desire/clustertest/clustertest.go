@@ -275,12 +275,18 @@ func (p *Proc) Start(emptyDir bool) error {
 	return nil
 }
 
-// Kill is kill -9 of the sidecar.
-func (p *Proc) Kill() {
+// take hands the running process over to the caller (nil: none).
+func (p *Proc) take() (*exec.Cmd, chan struct{}) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	cmd, done := p.cmd, p.done
 	p.cmd = nil
-	p.mu.Unlock()
+	return cmd, done
+}
+
+// Kill is kill -9 of the sidecar.
+func (p *Proc) Kill() {
+	cmd, done := p.take()
 	if cmd == nil {
 		return
 	}
@@ -290,10 +296,7 @@ func (p *Proc) Kill() {
 
 // Stop is a graceful stop (SIGTERM), then a kill after 10 s.
 func (p *Proc) Stop() {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.cmd = nil
-	p.mu.Unlock()
+	cmd, done := p.take()
 	if cmd == nil {
 		return
 	}
