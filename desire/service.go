@@ -624,15 +624,27 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 	go func() {
 		t := time.NewTicker(s.cfg.LeaseTTL / 3)
 		defer t.Stop()
+		lost := false
 		for {
 			select {
 			case <-lctx.Done():
 				return
 			case <-t.C:
-				if ok, err := s.st.Renew(lctx, d.ID, host, s.cfg.Owner, s.cfg.LeaseTTL); err == nil && !ok {
-					s.log().Warn("cluster desire: lost this node's lease", "desire", d.ID)
-				}
 			}
+			ok, err := s.st.Renew(lctx, d.ID, host, s.cfg.Owner, s.cfg.LeaseTTL)
+			if err != nil || ok {
+				lost = false
+				continue
+			}
+			// Expired while renewals failed (the store unreachable
+			// for longer than the TTL): take it again if it is free.
+			// Only this node's own sidecar ever works on it, so a
+			// free lease means nobody else has acted.
+			got, err := s.st.Acquire(lctx, d.ID, host, s.cfg.Owner, s.cfg.LeaseTTL)
+			if err == nil && got != s.cfg.Owner && !lost {
+				s.log().Warn("cluster desire: lost this node's lease", "desire", d.ID, "holder", got)
+			}
+			lost = err == nil && got != s.cfg.Owner
 		}
 	}()
 	defer s.st.Release(context.Background(), d.ID, host, s.cfg.Owner)

@@ -299,6 +299,26 @@ func (m *Manager) Start(ctx context.Context, block bool) (Result, error) {
 	return m.await(ctx, op, block)
 }
 
+// Idle waits until no stop or start is in progress. A caller that gave
+// up waiting on one (its context ended) uses it before acting again, so
+// that nothing it does next overlaps a transition still running under
+// lifecycle's own timeouts.
+func (m *Manager) Idle(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		op := m.cur
+		m.mu.Unlock()
+		if op == nil {
+			return nil
+		}
+		select {
+		case <-op.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (m *Manager) await(ctx context.Context, op *operation, block bool) (Result, error) {
 	wait := op.done
 	if !block {

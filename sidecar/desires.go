@@ -31,11 +31,24 @@ func (s *Sidecar) setupDesires() {
 	ls := &lazyStore{s: s}
 	s.storeRef = ls
 	dc := s.cfg.Desires
+	// A transition cannot be abandoned halfway: when the restart timeout
+	// ends the wait, the stop or start still runs to lifecycle's own
+	// timeout, and the desire's next move (a retry on resume) waits for it.
+	settled := func(ctx context.Context, r lifecycle.Result, err error) error {
+		if ctx.Err() != nil {
+			s.lifecycle.Idle(context.WithoutCancel(ctx))
+		}
+		return lifecycleOutcome(r, err)
+	}
 	action := desire.Restart{
 		Stop: func(ctx context.Context) error {
-			return lifecycleOutcome(s.lifecycle.StopWith(ctx, lifecycle.StopOptions{Block: true}))
+			r, err := s.lifecycle.StopWith(ctx, lifecycle.StopOptions{Block: true})
+			return settled(ctx, r, err)
 		},
-		Start:   func(ctx context.Context) error { return lifecycleOutcome(s.lifecycle.Start(ctx, true)) },
+		Start: func(ctx context.Context) error {
+			r, err := s.lifecycle.Start(ctx, true)
+			return settled(ctx, r, err)
+		},
 		Running: func() bool { return s.lifecycle.Status().Running() },
 	}
 	s.desires = desire.New(desire.Config{

@@ -144,22 +144,33 @@ type Record struct {
 var ErrUnknownOutcome = errors.New("store: outcome of a conditional write unknown (read back failed)")
 
 // uncertain is a CAS error after which the write may or may not have
-// been committed (native_protocol_v5.spec: CAS_WRITE_UNKNOWN; a write
-// timeout of type CAS; no answer in time).
+// been committed: every error but a coordinator's definite refusal of the
+// statement. A write timeout of type CAS and CAS_WRITE_UNKNOWN
+// (native_protocol_v5.spec §8) are uncertain by definition; so is a
+// connection that died or went silent after the request was sent, since
+// the coordinator may have run it.
 func uncertain(err error) bool {
-	var wt *gocql.RequestErrWriteTimeout
-	if errors.As(err, &wt) {
+	var re gocql.RequestError
+	if errors.As(err, &re) {
+		switch re.Code() {
+		case gocql.ErrCodeSyntax, gocql.ErrCodeInvalid, gocql.ErrCodeUnauthorized, gocql.ErrCodeConfig,
+			gocql.ErrCodeCredentials, gocql.ErrCodeProtocol, gocql.ErrCodeAlreadyExists:
+			return false
+		}
 		return true
 	}
-	var cu *gocql.RequestErrCASWriteUnknown
-	if errors.As(err, &cu) {
-		return true
-	}
-	return errors.Is(err, gocql.ErrTimeoutNoResponse) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gocql.ErrConnectionClosed)
+	return !errors.Is(err, gocql.ErrNoConnections) && !errors.Is(err, gocql.ErrSessionClosed)
 }
 
 func (st *Store) query(ctx context.Context, q string, args ...any) *gocql.Query {
 	return st.s.Query(q, args...).WithContext(ctx).Consistency(gocql.Quorum).SerialConsistency(gocql.Serial)
+}
+
+// read is a SERIAL read. It is idempotent, so the driver retries it on
+// the next host when a connection dies under it (as the sidecar's own
+// node's does in the middle of every restart).
+func (st *Store) read(ctx context.Context, q string, args ...any) *gocql.Query {
+	return st.query(ctx, q, args...).Consistency(gocql.Serial).Idempotent(true)
 }
 
 // missing: the keyspace or table does not exist (yet). Cassandra 4.x
@@ -178,7 +189,7 @@ func missing(err error) bool {
 func (st *Store) Desire(ctx context.Context, id string) (*Record, error) {
 	var r Record
 	var doc string
-	err := st.query(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Consistency(gocql.Serial).Scan(&r.ID, &r.Version, &doc)
+	err := st.read(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Scan(&r.ID, &r.Version, &doc)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return nil, nil
 	}
@@ -192,7 +203,7 @@ func (st *Store) Desire(ctx context.Context, id string) (*Record, error) {
 // CurrentID is the desire the scope points at, read at SERIAL ("" for none).
 func (st *Store) CurrentID(ctx context.Context, scope string) (string, error) {
 	var id string
-	err := st.query(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Consistency(gocql.Serial).Scan(&id)
+	err := st.read(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Scan(&id)
 	if errors.Is(err, gocql.ErrNotFound) || missing(err) {
 		return "", nil // nothing was ever asked: the keyspace comes with the first desire
 	}
@@ -310,7 +321,7 @@ func (st *Store) Lease(ctx context.Context, desireID, hostID string) (string, er
 		return "", fmt.Errorf("store: host id %q: %w", hostID, err)
 	}
 	var owner string
-	err = st.query(ctx, `SELECT owner FROM ringside.leases WHERE desire_id = ? AND host_id = ?`, desireID, hid).Consistency(gocql.Serial).Scan(&owner)
+	err = st.read(ctx, `SELECT owner FROM ringside.leases WHERE desire_id = ? AND host_id = ?`, desireID, hid).Scan(&owner)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return "", nil
 	}
