@@ -41,8 +41,9 @@ type Local interface {
 	Snapshot() *node.Snapshot
 	// StartTime is the Cassandra process's start time (JMX Runtime).
 	StartTime(ctx context.Context) (time.Time, error)
-	// Views are the node views of every peer sidecar that answers, and
-	// this node's own.
+	// View is this node's own view; Views are the node views of every
+	// peer sidecar that answers, and this node's own.
+	View(ctx context.Context) View
 	Views(ctx context.Context) []View
 	// Fresh is Snapshot with peer liveness read now: a claim decides on it.
 	Fresh(ctx context.Context) (*node.Snapshot, error)
@@ -581,14 +582,21 @@ func (s *Service) claim(ctx context.Context, d *Desire, me *Node, snap *node.Sna
 		if nd.State != Running || n.State != NodeRunning || nd.Wave != d.Wave {
 			return false, nil
 		}
-		// The budget was judged on this set of nodes in flight; if it
-		// changed, judge again on the next pass.
+		// The budget was judged on one set of nodes in flight; if
+		// another sidecar claimed meanwhile, judge again on the set this
+		// write is conditional on (pure: the liveness read above stands),
+		// so that a wave's claims do not queue behind one another.
 		var now []string
 		for _, x := range nd.inFlight() {
 			now = append(now, x.HostID)
 		}
 		if !slices.Equal(now, inFlight) {
-			return false, nil
+			if nd.Parallelism > 0 && len(now) >= nd.Parallelism {
+				return false, nil
+			}
+			if err := p.safe(me.HostID, now); err != nil && !nd.Force {
+				return false, nil
+			}
 		}
 		n.State, n.Owner, n.Claimed, n.Wave, n.Step, n.Error = NodeStopped, s.cfg.Owner, s.now(), nd.Wave, "claimed", ""
 		return true, nil
@@ -713,6 +721,14 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 // live peer's view, native transport up, schema agreed, and no peer still
 // holding hints for it (hints written vs delivered, per target).
 func gateProblem(ctx context.Context, l Local, host string) string {
+	// The node's own view first: while it is still starting, asking every
+	// peer (60 HTTP calls on a 60-node ring, per gating node, per poll)
+	// only loads the cluster that is restarting.
+	if v := l.View(ctx); v.Err != "" || v.HostID != host {
+		return "this node's own view is not readable yet"
+	} else if !v.NativeActive {
+		return "native transport not up"
+	}
 	views := l.Views(ctx)
 	var self *View
 	for i := range views {
@@ -768,6 +784,18 @@ func (s *Service) housekeep(ctx context.Context, d *Desire, snap *node.Snapshot)
 		}
 	}
 	since := later(d.WaveStarted, d.Resumed)
+	if waveDone && d.State == Running && !slices.Contains(cur, snap.HostID) {
+		// The wave's own sidecars plan the next one; the rest (on a
+		// 60-node ring, 50 planners racing for one CAS) only step in
+		// when none of them has within two passes.
+		var last time.Time
+		for _, h := range cur {
+			last = later(last, d.Nodes[h].Finished)
+		}
+		if now.Sub(last) < 2*s.cfg.Interval {
+			return nil
+		}
+	}
 	if waveDone || d.State == Pending {
 		return s.nextWave(ctx, d, snap, since)
 	}

@@ -182,6 +182,9 @@ func (l *desireLocal) StartTime(ctx context.Context) (time.Time, error) {
 	return l.s.adapter.ProcessStartTime(ctx)
 }
 
+// View is this node's own view.
+func (l *desireLocal) View(ctx context.Context) desire.View { return l.s.desireView(ctx) }
+
 // Views asks every peer sidecar for its view, in parallel.
 func (l *desireLocal) Views(ctx context.Context) []desire.View {
 	s := l.s
