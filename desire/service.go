@@ -26,6 +26,7 @@ const clusterScope = "cluster"
 type Store interface {
 	Ensure(ctx context.Context, nodesPerDC map[string]int) error
 	Current(ctx context.Context, scope string) (*store.Record, error)
+	Poll(ctx context.Context, scope string) (*store.Record, error)
 	Desire(ctx context.Context, id string) (*store.Record, error)
 	Create(ctx context.Context, scope, id string, doc []byte, replace func(*store.Record) bool) (*store.Record, bool, error)
 	Update(ctx context.Context, id string, version int64, doc []byte) (bool, error)
@@ -44,7 +45,9 @@ type Local interface {
 	// View is this node's own view; Views are the node views of every
 	// peer sidecar that answers, and this node's own.
 	View(ctx context.Context) View
-	Views(ctx context.Context) []View
+	// Views are the views of the peers with the given host ids (all
+	// peers for nil) whose sidecars answer, and this node's own.
+	Views(ctx context.Context, peers []string) []View
 	// Fresh is Snapshot with peer liveness read now: a claim decides on it.
 	Fresh(ctx context.Context) (*node.Snapshot, error)
 	// Identity is this node's host id as last seen (empty if never) and
@@ -422,7 +425,7 @@ func (s *Service) Run(ctx context.Context) {
 // Reconcile is one pass: this node's part, then the cluster's
 // housekeeping (next wave, done, blocked, expired).
 func (s *Service) Reconcile(ctx context.Context) error {
-	rec, err := s.st.Current(ctx, clusterScope)
+	rec, err := s.st.Poll(ctx, clusterScope)
 	if err != nil || rec == nil {
 		return err
 	}
@@ -693,8 +696,14 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 	}
 	step("gating")
 	deadline := s.now().Add(s.cfg.GateTimeout)
+	g := &gate{l: s.local, host: host}
+	last := ""
 	for {
-		why := gateProblem(ctx, s.local, host)
+		why := g.problem(ctx)
+		if why != last {
+			s.log().Info("cluster desire: waiting for the cluster to accept this node", "desire", d.ID, "why", why)
+			last = why
+		}
 		if why == "" {
 			break
 		}
@@ -715,48 +724,6 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 	if err == nil && ok {
 		s.log().Info("cluster desire: node restarted and accepted", "desire", d.ID, "process_started", started)
 	}
-}
-
-// gateProblem is why the restarted node is not yet accepted: UN in every
-// live peer's view, native transport up, schema agreed, and no peer still
-// holding hints for it (hints written vs delivered, per target).
-func gateProblem(ctx context.Context, l Local, host string) string {
-	// The node's own view first: while it is still starting, asking every
-	// peer (60 HTTP calls on a 60-node ring, per gating node, per poll)
-	// only loads the cluster that is restarting.
-	if v := l.View(ctx); v.Err != "" || v.HostID != host {
-		return "this node's own view is not readable yet"
-	} else if !v.NativeActive {
-		return "native transport not up"
-	}
-	views := l.Views(ctx)
-	var self *View
-	for i := range views {
-		if views[i].HostID == host {
-			self = &views[i]
-		}
-	}
-	if self == nil || self.Err != "" {
-		return "this node's own view is not readable yet"
-	}
-	if !self.NativeActive {
-		return "native transport not up"
-	}
-	for _, v := range views {
-		if v.Err != "" || v.HostID == host || !v.Running {
-			continue // a peer whose sidecar or node is not answering has no view to give
-		}
-		if !slices.Contains(v.Live, self.Endpoint) || slices.Contains(v.Unreachable, self.Endpoint) {
-			return fmt.Sprintf("not UN in the view of %s", v.Endpoint)
-		}
-		if v.SchemaVersion != self.SchemaVersion {
-			return fmt.Sprintf("schema version %s on %s differs from %s here", v.SchemaVersion, v.Endpoint, self.SchemaVersion)
-		}
-		if c, dl := v.Hints.Created[self.Endpoint], v.Hints.Delivered[self.Endpoint]; c > dl {
-			return fmt.Sprintf("%s still holds %d undelivered hint(s) for it (%d written, %d delivered)", v.Endpoint, c-dl, c, dl)
-		}
-	}
-	return ""
 }
 
 // housekeep moves the desire on: first wave, next wave, done, blocked on

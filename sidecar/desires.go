@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,17 +186,27 @@ func (l *desireLocal) StartTime(ctx context.Context) (time.Time, error) {
 // View is this node's own view.
 func (l *desireLocal) View(ctx context.Context) desire.View { return l.s.desireView(ctx) }
 
-// Views asks every peer sidecar for its view, in parallel.
-func (l *desireLocal) Views(ctx context.Context) []desire.View {
+// Views asks the peer sidecars (all, or those with the given host ids)
+// for their views, in parallel.
+func (l *desireLocal) Views(ctx context.Context, only []string) []desire.View {
 	s := l.s
 	snap := s.last.Load()
 	if snap == nil {
 		return nil
 	}
-	out := make([]desire.View, len(snap.Peers)+1)
+	peers := snap.Peers
+	if only != nil {
+		peers = nil
+		for _, p := range snap.Peers {
+			if slices.Contains(only, p.HostID) {
+				peers = append(peers, p)
+			}
+		}
+	}
+	out := make([]desire.View, len(peers)+1)
 	out[0] = s.desireView(ctx)
 	var wg sync.WaitGroup
-	for i, p := range snap.Peers {
+	for i, p := range peers {
 		wg.Add(1)
 		go func(i int, p node.Peer) {
 			defer wg.Done()
@@ -339,6 +350,14 @@ func (ls *lazyStore) Current(ctx context.Context, scope string) (*store.Record, 
 		return nil, err
 	}
 	return st.Current(ctx, scope)
+}
+
+func (ls *lazyStore) Poll(ctx context.Context, scope string) (*store.Record, error) {
+	st, err := ls.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.Poll(ctx, scope)
 }
 
 func (ls *lazyStore) Desire(ctx context.Context, id string) (*store.Record, error) {

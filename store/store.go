@@ -88,6 +88,9 @@ func Open(cfg Config, log *slog.Logger) (*Store, error) {
 	cc.Consistency = gocql.Quorum
 	cc.SerialConsistency = gocql.Serial
 	cc.ReconnectInterval = time.Second
+	// gocql retries nothing without a policy; with one it retries only
+	// queries marked idempotent (the SERIAL reads), never a CAS write.
+	cc.RetryPolicy = &gocql.SimpleRetryPolicy{NumRetries: 3}
 	var fallback gocql.HostSelectionPolicy = gocql.RoundRobinHostPolicy()
 	if cfg.LocalDC != "" {
 		fallback = gocql.DCAwareRoundRobinPolicy(cfg.LocalDC)
@@ -173,6 +176,11 @@ func (st *Store) read(ctx context.Context, q string, args ...any) *gocql.Query {
 	return st.query(ctx, q, args...).Consistency(gocql.Serial).Idempotent(true)
 }
 
+// quorum is a QUORUM read, idempotent like read.
+func (st *Store) quorum(ctx context.Context, q string, args ...any) *gocql.Query {
+	return st.query(ctx, q, args...).Idempotent(true)
+}
+
 // missing: the keyspace or table does not exist (yet). Cassandra 4.x
 // answers Invalid "keyspace ringside does not exist" / "table … does not
 // exist" (3.x: "unconfigured table").
@@ -220,6 +228,34 @@ func (st *Store) Current(ctx context.Context, scope string) (*Record, error) {
 		return nil, err
 	}
 	return st.Desire(ctx, id)
+}
+
+// Poll is Current read at QUORUM: what Paxos has committed (its commit
+// is written at QUORUM), without a Paxos round of its own. A SERIAL read
+// is a full round (prepare and propose, StorageProxy.readWithPaxos), so
+// sixty sidecars polling at SERIAL pre-empt the very CAS writes they wait
+// for. Poll may miss a write still in progress; that only delays a
+// decision, since every decision is a CAS that reads at SERIAL first.
+func (st *Store) Poll(ctx context.Context, scope string) (*Record, error) {
+	var id string
+	err := st.quorum(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Scan(&id)
+	if errors.Is(err, gocql.ErrNotFound) || missing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: reading the current desire: %w", err)
+	}
+	var r Record
+	var doc string
+	err = st.quorum(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Scan(&r.ID, &r.Version, &doc)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: reading desire %s: %w", id, err)
+	}
+	r.Doc = []byte(doc)
+	return &r, nil
 }
 
 // Create stores doc as desire id and makes it the scope's current desire

@@ -2,6 +2,9 @@ package clustertest
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,8 +42,14 @@ func BenchmarkClusterRestart(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		e.WaitConverged(b, 60*time.Second)
 		// Baseline: one node at a time, each back in NORMAL before the next.
+		// RINGSIDE_BENCH_BASELINE_NODES=n times only the first n nodes and
+		// scales up: a quicker look while tuning, not the figure.
+		base := e.Sidecars
+		if n, err := strconv.Atoi(os.Getenv("RINGSIDE_BENCH_BASELINE_NODES")); err == nil && n > 0 && n < len(base) {
+			base = base[:n]
+		}
 		t0 := time.Now()
-		for _, p := range e.Sidecars {
+		for _, p := range base {
 			for _, op := range []string{"stop", "start"} {
 				code, m, err := Do("POST", p.URL+"/v1/desires/node/"+op+"?block=true", "")
 				if err != nil || code != 200 {
@@ -48,12 +57,12 @@ func BenchmarkClusterRestart(b *testing.B) {
 				}
 			}
 		}
-		baseline := time.Since(t0)
-		perNode := baseline / time.Duration(len(e.Sidecars))
+		perNode := time.Since(t0) / time.Duration(len(base))
+		baseline := perNode * time.Duration(len(e.Sidecars))
 		e.WaitConverged(b, 60*time.Second)
 
 		t1 := time.Now()
-		code, m, err := Do("POST", e.Sidecars[0].URL+"/v1/desires/cluster", fmt.Sprintf(`{"type": "restart", "by": %d}`, time.Now().Add(20*time.Second).Unix()))
+		code, m, err := Do("POST", e.Sidecars[0].URL+"/v1/desires/cluster", fmt.Sprintf(`{"type": "restart", "by": %d}`, time.Now().Add(5*time.Second).Unix()))
 		if err != nil || code != 200 {
 			b.Fatalf("POST: %d %v %v", code, m, err)
 		}
@@ -75,6 +84,19 @@ func BenchmarkClusterRestart(b *testing.B) {
 			b.Fatalf("desire %v: %v", d["state"], d["reason"])
 		}
 		waves := len(d["waves"].([]any))
+		logWaves(b, d)
+		if path := os.Getenv("RINGSIDE_BENCH_LOG"); path != "" {
+			// The sidecars' desire lines, for a look at where a wave waits.
+			var out []string
+			for _, p := range e.Sidecars {
+				for _, l := range strings.Split(p.Log(), "\n") {
+					if strings.Contains(l, "cluster desire") {
+						out = append(out, p.Node.Addr.String()+" "+l)
+					}
+				}
+			}
+			os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+		}
 		limit := time.Duration(waves) * perNode
 		b.ReportMetric(baseline.Seconds(), "baseline_s")
 		b.ReportMetric(perNode.Seconds(), "node_restart_s")
@@ -84,4 +106,47 @@ func BenchmarkClusterRestart(b *testing.B) {
 		b.ReportMetric(took.Seconds()/limit.Seconds(), "x_limit")
 		b.ReportMetric(baseline.Seconds()/took.Seconds(), "speedup")
 	}
+}
+
+// logWaves prints, per wave, where its time went: from the wave's start
+// to the last claim, from a node's claim to its new process starting (drain,
+// stop, start), and from that to the last node accepted by the gate.
+func logWaves(b *testing.B, d map[string]any) {
+	at := func(v any) time.Time {
+		t, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(v))
+		return t
+	}
+	nodes, _ := d["nodes"].(map[string]any)
+	secs, _ := d["wave_seconds"].([]any)
+	for w, wave := range d["waves"].([]any) {
+		var first, lastClaim, lastStart, lastDone time.Time
+		var restart, gate time.Duration
+		n := 0
+		for _, h := range wave.([]any) {
+			nd, _ := nodes[fmt.Sprint(h)].(map[string]any)
+			c, p, f := at(nd["claimed"]), at(nd["process_started"]), at(nd["finished"])
+			if c.IsZero() {
+				continue
+			}
+			n++
+			if first.IsZero() || c.Before(first) {
+				first = c
+			}
+			lastClaim, lastStart, lastDone = later(lastClaim, c), later(lastStart, p), later(lastDone, f)
+			restart, gate = max(restart, p.Sub(c)), max(gate, f.Sub(p))
+		}
+		sec := 0.0
+		if w < len(secs) {
+			sec, _ = secs[w].(float64)
+		}
+		b.Logf("wave %d: %d nodes, %.1fs; claims spread %.1fs, longest claim->process start %.1fs, longest process start->accepted %.1fs, last accepted %.1fs after first claim",
+			w, n, sec, lastClaim.Sub(first).Seconds(), restart.Seconds(), gate.Seconds(), lastDone.Sub(first).Seconds())
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
