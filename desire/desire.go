@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ringside/ringside/store"
 	"slices"
 	"sort"
 	"strconv"
@@ -82,6 +83,10 @@ type Scope struct {
 
 // Desire is what the store keeps (as JSON) and GET shows.
 type Desire struct {
+	// rec is the stored record this was decoded from, when a poll read
+	// it: a write's first attempt can be a CAS on its version at once.
+	rec *store.Record
+
 	// CEP-1's fields.
 	By   int64  `json:"by"`
 	Type string `json:"type"`

@@ -64,8 +64,11 @@ func (g *gate) round(ctx context.Context, peers []string) (string, []string) {
 	first := ""
 	failed := []string{}
 	for _, v := range views {
-		if v.Err != "" || v.HostID == g.host || !v.Running {
-			continue // a peer whose sidecar or node is not answering has no view to give
+		if v.Err != "" || v.HostID == g.host || !v.Running || v.SchemaVersion == "" {
+			// A peer whose sidecar or node is not answering, or that is
+			// itself still starting (no schema version yet), has no view
+			// to give; its own gate waits for it.
+			continue
 		}
 		why := ""
 		if c, dl := v.Hints.Created[self.Endpoint], v.Hints.Delivered[self.Endpoint]; !slices.Contains(v.Live, self.Endpoint) || slices.Contains(v.Unreachable, self.Endpoint) {

@@ -34,6 +34,8 @@ type Store interface {
 	Acquire(ctx context.Context, desireID, hostID, owner string, ttl time.Duration) (string, error)
 	Renew(ctx context.Context, desireID, hostID, owner string, ttl time.Duration) (bool, error)
 	Release(ctx context.Context, desireID, hostID, owner string) error
+	SetStep(ctx context.Context, desireID, hostID, step string) error
+	Steps(ctx context.Context, desireID string) (map[string]string, error)
 }
 
 // Local is the sidecar's own node.
@@ -201,6 +203,24 @@ func (e *ConflictError) Error() string { return e.Msg }
 
 // Current is the current desire (nil when there is none).
 func (s *Service) Current(ctx context.Context) (*Desire, error) {
+	d, err := s.current(ctx)
+	if err != nil || d == nil {
+		return d, err
+	}
+	// The steps of nodes being restarted are noted beside the desire.
+	steps, err := s.st.Steps(ctx, d.ID)
+	if err != nil {
+		s.log().Debug("cluster desire: reading steps", "err", err)
+	}
+	for h, st := range steps {
+		if n := d.Nodes[h]; n != nil && n.State == NodeStopped && st != "" {
+			n.Step = st
+		}
+	}
+	return d, nil
+}
+
+func (s *Service) current(ctx context.Context) (*Desire, error) {
 	rec, err := s.st.Current(ctx, clusterScope)
 	if err != nil || rec == nil {
 		return nil, err
@@ -320,8 +340,20 @@ func newID(now time.Time) string {
 // its version, re-reading and re-applying on conflict. f returns false to
 // write nothing.
 func (s *Service) mutate(ctx context.Context, id string, f func(d *Desire) (bool, error)) (*Desire, bool, error) {
+	return s.mutateFrom(ctx, id, nil, f)
+}
+
+// mutateFrom is mutate whose first attempt starts from base (a record a
+// poll read) rather than a SERIAL read: the CAS on its version is what
+// decides, so a stale base costs one failed CAS, and a current one saves
+// a Paxos round on the row every sidecar contends for.
+func (s *Service) mutateFrom(ctx context.Context, id string, base *store.Record, f func(d *Desire) (bool, error)) (*Desire, bool, error) {
 	for attempt := 0; ; attempt++ {
-		rec, err := s.st.Desire(ctx, id)
+		rec, err := base, error(nil)
+		if rec == nil || rec.ID != id {
+			rec, err = s.st.Desire(ctx, id)
+		}
+		base = nil
 		if err != nil {
 			return nil, false, err
 		}
@@ -364,7 +396,7 @@ func (s *Service) mutate(ctx context.Context, id string, f func(d *Desire) (bool
 
 // Control pauses, resumes or cancels the current desire.
 func (s *Service) Control(ctx context.Context, op string) (*Desire, error) {
-	cur, err := s.Current(ctx)
+	cur, err := s.current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -433,6 +465,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.rec = rec
 	s.m.observe(d, s.now())
 	if d.State.Ended() {
 		return nil
@@ -580,7 +613,7 @@ func (s *Service) claim(ctx context.Context, d *Desire, me *Node, snap *node.Sna
 		s.wait("lease held by " + got)
 		return nil
 	}
-	_, ok, err := s.mutate(ctx, d.ID, func(nd *Desire) (bool, error) {
+	_, ok, err := s.mutateFrom(ctx, d.ID, d.rec, func(nd *Desire) (bool, error) {
 		n := nd.Nodes[me.HostID]
 		if nd.State != Running || n.State != NodeRunning || nd.Wave != d.Wave {
 			return false, nil
@@ -601,7 +634,7 @@ func (s *Service) claim(ctx context.Context, d *Desire, me *Node, snap *node.Sna
 				return false, nil
 			}
 		}
-		n.State, n.Owner, n.Claimed, n.Wave, n.Step, n.Error = NodeStopped, s.cfg.Owner, s.now(), nd.Wave, "claimed", ""
+		n.State, n.Owner, n.Claimed, n.Wave, n.Step, n.Error = NodeStopped, s.cfg.Owner, s.now(), nd.Wave, "stopping", ""
 		return true, nil
 	})
 	if err != nil || !ok {
@@ -659,15 +692,16 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 		}
 	}()
 	defer s.st.Release(context.Background(), d.ID, host, s.cfg.Owner)
+	// Progress goes beside the desire (store.SetStep), not into its row.
+	last := ""
 	step := func(st string) {
-		s.mutate(ctx, d.ID, func(d *Desire) (bool, error) {
-			n := d.Nodes[host]
-			if n.State != NodeStopped || n.Owner != s.cfg.Owner {
-				return false, nil
-			}
-			n.Step = st
-			return true, nil
-		})
+		if st == last {
+			return
+		}
+		last = st
+		if err := s.st.SetStep(ctx, d.ID, host, st); err != nil {
+			s.log().Debug("cluster desire: noting a step", "step", st, "err", err)
+		}
 	}
 	fail := func(why string) {
 		s.mutate(ctx, d.ID, func(d *Desire) (bool, error) {
@@ -697,13 +731,17 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 	step("gating")
 	deadline := s.now().Add(s.cfg.GateTimeout)
 	g := &gate{l: s.local, host: host}
-	last := ""
+	said, noted := "", time.Time{}
 	for {
 		why := g.problem(ctx)
-		if why != last {
+		if why != said && why != "" {
 			s.log().Info("cluster desire: waiting for the cluster to accept this node", "desire", d.ID, "why", why)
-			last = why
+			if time.Since(noted) >= time.Second {
+				step("gating: " + why)
+				noted = time.Now()
+			}
 		}
+		said = why
 		if why == "" {
 			break
 		}
@@ -842,7 +880,7 @@ func (s *Service) nextWave(ctx context.Context, d *Desire, snap *node.Snapshot, 
 		s.wait(why)
 		return nil
 	}
-	_, _, err := s.mutate(ctx, d.ID, func(nd *Desire) (bool, error) {
+	_, _, err := s.mutateFrom(ctx, d.ID, d.rec, func(nd *Desire) (bool, error) {
 		if nd.Wave != d.Wave || (nd.State != Running && nd.State != Pending) {
 			return false, nil
 		}

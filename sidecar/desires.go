@@ -408,6 +408,22 @@ func (ls *lazyStore) Renew(ctx context.Context, desireID, hostID, owner string, 
 	return st.Renew(ctx, desireID, hostID, owner, ttl)
 }
 
+func (ls *lazyStore) SetStep(ctx context.Context, desireID, hostID, step string) error {
+	st, err := ls.get()
+	if err != nil {
+		return err
+	}
+	return st.SetStep(ctx, desireID, hostID, step)
+}
+
+func (ls *lazyStore) Steps(ctx context.Context, desireID string) (map[string]string, error) {
+	st, err := ls.get()
+	if err != nil {
+		return nil, err
+	}
+	return st.Steps(ctx, desireID)
+}
+
 func (ls *lazyStore) Release(ctx context.Context, desireID, hostID, owner string) error {
 	st, err := ls.get()
 	if err != nil {

@@ -114,3 +114,32 @@ func connectionError(err error) bool {
 	var re gocql.RequestError
 	return err != nil && !errors.As(err, &re)
 }
+
+// Steps are plain rows beside the desire: the last note per node wins.
+func TestSteps(t *testing.T) {
+	t.Parallel()
+	st, _ := open(t)
+	ctx := context.Background()
+	h1, h2 := "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+	if got, err := st.Steps(ctx, "d1"); err != nil || len(got) != 0 {
+		t.Fatalf("no steps yet: %v %v", got, err)
+	}
+	for _, s := range []string{"stopping", "starting"} {
+		if err := st.SetStep(ctx, "d1", h1, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SetStep(ctx, "d1", h2, "gating: not UN in the view of 10.0.0.3:7000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStep(ctx, "d2", h1, "other desire"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Steps(ctx, "d1")
+	if err != nil || len(got) != 2 || got[h1] != "starting" || got[h2] != "gating: not UN in the view of 10.0.0.3:7000" {
+		t.Fatalf("steps: %v %v", got, err)
+	}
+	if err := st.SetStep(ctx, "d1", "not-a-uuid", "x"); err == nil {
+		t.Error("a bad host id was accepted")
+	}
+}

@@ -40,6 +40,7 @@ var tables = []string{
 	`CREATE TABLE IF NOT EXISTS ringside.desires (id text PRIMARY KEY, version bigint, doc text)`,
 	`CREATE TABLE IF NOT EXISTS ringside.current_desires (scope text PRIMARY KEY, id text)`,
 	`CREATE TABLE IF NOT EXISTS ringside.leases (desire_id text, host_id uuid, owner text, PRIMARY KEY (desire_id, host_id))`,
+	`CREATE TABLE IF NOT EXISTS ringside.desire_steps (desire_id text, host_id uuid, step text, PRIMARY KEY (desire_id, host_id))`,
 }
 
 // Config says how to reach the cluster.
@@ -428,6 +429,42 @@ func (st *Store) Release(ctx context.Context, desireID, hostID, owner string) er
 
 func ttlSeconds(d time.Duration) int {
 	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// stepTTL: progress notes outlive any desire's run, then go.
+const stepTTL = 7 * 24 * 3600
+
+// SetStep notes how far the work on a node has got. Progress is not a
+// decision: a plain QUORUM write (each row has one writer, the node's own
+// sidecar), kept off the desire's row, which every decision is a CAS on
+// and where each extra write is one more Paxos round for all to wait on.
+func (st *Store) SetStep(ctx context.Context, desireID, hostID, step string) error {
+	hid, err := gocql.ParseUUID(hostID)
+	if err != nil {
+		return fmt.Errorf("store: host id %q: %w", hostID, err)
+	}
+	if err := st.query(ctx, `INSERT INTO ringside.desire_steps (desire_id, host_id, step) VALUES (?, ?, ?) USING TTL ?`, desireID, hid, step, stepTTL).Exec(); err != nil {
+		return fmt.Errorf("store: noting a step: %w", err)
+	}
+	return nil
+}
+
+// Steps are a desire's progress notes by host id, read at QUORUM.
+func (st *Store) Steps(ctx context.Context, desireID string) (map[string]string, error) {
+	it := st.quorum(ctx, `SELECT host_id, step FROM ringside.desire_steps WHERE desire_id = ?`, desireID).Iter()
+	out := map[string]string{}
+	var hid gocql.UUID
+	var step string
+	for it.Scan(&hid, &step) {
+		out[hid.String()] = step
+	}
+	if err := it.Close(); err != nil {
+		if missing(err) {
+			return out, nil // a keyspace from before the table: Ensure adds it
+		}
+		return nil, fmt.Errorf("store: reading steps: %w", err)
+	}
+	return out, nil
 }
 
 // ContactPoints turns address:port native addresses into hosts and a port

@@ -90,7 +90,7 @@ func BenchmarkClusterRestart(b *testing.B) {
 			var out []string
 			for _, p := range e.Sidecars {
 				for _, l := range strings.Split(p.Log(), "\n") {
-					if strings.Contains(l, "cluster desire") {
+					if strings.Contains(l, "cluster desire") || strings.Contains(l, "component=lifecycle") {
 						out = append(out, p.Node.Addr.String()+" "+l)
 					}
 				}

@@ -29,6 +29,12 @@ func post(t *testing.T, url, body string) map[string]any {
 // blockedOK) and returns it.
 func waitEnded(t *testing.T, url string, within time.Duration, blockedOK bool) map[string]any {
 	t.Helper()
+	return waitEndedSeeing(t, url, within, blockedOK, nil)
+}
+
+// waitEndedSeeing is waitEnded that shows every desire it reads to seen.
+func waitEndedSeeing(t *testing.T, url string, within time.Duration, blockedOK bool, seen func(d map[string]any)) map[string]any {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	var last map[string]any
 	for time.Now().Before(deadline) {
@@ -36,6 +42,9 @@ func waitEnded(t *testing.T, url string, within time.Duration, blockedOK bool) m
 		if err == nil && code == 200 {
 			last = m
 			if d := desireOf(m); d != nil {
+				if seen != nil {
+					seen(d)
+				}
 				switch d["state"] {
 				case "DONE", "CANCELLED", "EXPIRED":
 					return m
@@ -71,7 +80,20 @@ func TestClusterRestartRackWaves(t *testing.T) {
 	if ns, ok := m["node_states"].(map[string]any); !ok || ns["RUNNING"] == nil {
 		t.Fatalf("node_states: %v", m["node_states"])
 	}
-	end := waitEnded(t, e.Sidecars[3].URL, 90*time.Second, false)
+	// The steps of nodes being restarted (noted beside the desire) show.
+	steps := map[string]bool{}
+	end := waitEndedSeeing(t, e.Sidecars[3].URL, 90*time.Second, false, func(d map[string]any) {
+		nodes, _ := d["nodes"].(map[string]any)
+		for _, n := range nodes {
+			if n := n.(map[string]any); n["state"] == "STOPPED" {
+				st, _ := n["step"].(string)
+				steps[strings.SplitN(st, ":", 2)[0]] = true
+			}
+		}
+	})
+	if !steps["stopping"] || !steps["starting"] || !steps["gating"] {
+		t.Errorf("steps seen while nodes restarted: %v, want stopping, starting and gating", steps)
+	}
 	viol, samples, maxDown := obs.Stop()
 	d = desireOf(end)
 	if d["state"] != "DONE" {
