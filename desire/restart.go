@@ -17,6 +17,14 @@ type Restart struct {
 	Running func() bool
 }
 
+// RefusedError is an action refused before it did anything to the node
+// (the lifecycle's availability guard would not stop it now: a peer died
+// since the claim). The claim is given back and judged again later.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
 // Needed: the process started before older_than. A node whose start time
 // cannot be read (it is down, or JMX is not answering) is not judged.
 func (r Restart) Needed(ctx context.Context, d *Desire, l Local) (bool, time.Time, error) {

@@ -719,6 +719,11 @@ func (s *Service) work(ctx context.Context, d *Desire, host string, resume bool)
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RestartTimeout)
 	err := s.action.Run(rctx, d, s.local, resume, step)
 	cancel()
+	var refused *RefusedError
+	if errors.As(err, &refused) && s.changedSinceClaim(ctx, d.ID, host) {
+		s.unclaim(ctx, d, host, refused.Error())
+		return
+	}
 	if err != nil {
 		fail(fmt.Sprintf("did not come back within %s: %v", s.cfg.RestartTimeout, err))
 		return
@@ -826,6 +831,50 @@ func (s *Service) housekeep(ctx context.Context, d *Desire, snap *node.Snapshot)
 		}
 	}
 	return nil
+}
+
+// changedSinceClaim: the claim's own judgement, made again now, says no
+// too: the ring changed since (a peer died). Otherwise the guard and the
+// desire disagree (e.g. its consistency_levels are below the sidecar's
+// health levels), which waiting would not cure: the node fails instead.
+func (s *Service) changedSinceClaim(ctx context.Context, id, host string) bool {
+	rec, err := s.st.Desire(ctx, id)
+	if err != nil || rec == nil {
+		return false
+	}
+	d, err := decode(rec.Doc)
+	if err != nil {
+		return false
+	}
+	fresh, err := s.local.Fresh(ctx)
+	if err != nil {
+		return false
+	}
+	var others []string
+	for _, n := range d.inFlight() {
+		if n.HostID != host {
+			others = append(others, n.HostID)
+		}
+	}
+	return newPlanner(fresh, s.cfg.Health, d.ConsistencyLevels).safe(host, others) != nil
+}
+
+// unclaim gives the node's slot back: its stop was refused before
+// anything was done to it, so it is still to restart, and its claim is
+// judged again on the ring as it is then.
+func (s *Service) unclaim(ctx context.Context, d *Desire, host, why string) {
+	_, ok, err := s.mutate(ctx, d.ID, func(d *Desire) (bool, error) {
+		n := d.Nodes[host]
+		if n.State != NodeStopped || n.Owner != s.cfg.Owner {
+			return false, nil
+		}
+		n.State, n.Owner, n.Claimed, n.Wave, n.Step, n.Error = NodeRunning, "", time.Time{}, -1, "", ""
+		return true, nil
+	})
+	if err == nil && ok {
+		s.log().Warn("cluster desire: the stop was refused; the slot is given back", "desire", d.ID, "why", why)
+		s.wait("stop refused: " + why)
+	}
 }
 
 func later(a, b time.Time) time.Time {

@@ -86,11 +86,11 @@ func (s *Sidecar) CheckDown(targets []fanout.Target) error {
 	if snap == nil {
 		return errors.New("no view of the ring yet (first refresh pending)")
 	}
-	if s.adapter.NodetoolMode() {
-		var err error
-		if snap, err = s.freshLiveness(snap); err != nil {
-			return fmt.Errorf("cannot judge availability: %w", err)
-		}
+	// Liveness read now: a stop decided on a snapshot a refresh old can
+	// miss a peer that died since (the fault harness caught one).
+	var err error
+	if snap, err = s.liveNow(context.Background(), snap); err != nil {
+		return fmt.Errorf("cannot judge availability: %w", err)
 	}
 	var eps []string
 	for _, t := range targets {

@@ -44,6 +44,10 @@ func (s *Sidecar) setupDesires() {
 	action := desire.Restart{
 		Stop: func(ctx context.Context) error {
 			r, err := s.lifecycle.StopWith(ctx, lifecycle.StopOptions{Block: true})
+			var unsafe *lifecycle.UnsafeError
+			if errors.As(err, &unsafe) {
+				return &desire.RefusedError{Err: err}
+			}
 			return settled(ctx, r, err)
 		},
 		Start: func(ctx context.Context) error {
@@ -151,11 +155,17 @@ func (l *desireLocal) Snapshot() *node.Snapshot {
 
 // Fresh overlays liveness read now on the latest snapshot.
 func (l *desireLocal) Fresh(ctx context.Context) (*node.Snapshot, error) {
-	s := l.s
-	snap := s.last.Load()
+	snap := l.s.last.Load()
 	if snap == nil {
 		return nil, errors.New("no snapshot yet")
 	}
+	return l.s.liveNow(ctx, snap)
+}
+
+// liveNow is snap with peer liveness read now (JMX), or no older than
+// decisionMaxAge in nodetool mode: what a decision to take a node down is
+// judged on, since the snapshot can be a refresh interval old.
+func (s *Sidecar) liveNow(ctx context.Context, snap *node.Snapshot) (*node.Snapshot, error) {
 	j := s.adapter.Jolokia()
 	if j == nil {
 		return s.freshLiveness(snap)
@@ -164,7 +174,7 @@ func (l *desireLocal) Fresh(ctx context.Context) (*node.Snapshot, error) {
 	defer cancel()
 	live, err := j.Read(ctx, "org.apache.cassandra.db:type=StorageService", "LiveNodesWithPort", "UnreachableNodesWithPort")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading peer liveness: %w", err)
 	}
 	fresh := *snap
 	fresh.LiveEndpoints, fresh.UnreachableEndpoints = strs(live["LiveNodesWithPort"]), strs(live["UnreachableNodesWithPort"])

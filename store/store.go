@@ -198,11 +198,18 @@ func missing(err error) bool {
 	return strings.HasSuffix(m, "does not exist") || strings.HasPrefix(m, "unconfigured table")
 }
 
+// reader is a consistency to read at: read (SERIAL) or quorum.
+type reader func(ctx context.Context, q string, args ...any) *gocql.Query
+
 // Desire reads a desire at SERIAL (nil when there is none).
 func (st *Store) Desire(ctx context.Context, id string) (*Record, error) {
+	return st.desireAt(ctx, st.read, id)
+}
+
+func (st *Store) desireAt(ctx context.Context, at reader, id string) (*Record, error) {
 	var r Record
 	var doc string
-	err := st.read(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Scan(&r.ID, &r.Version, &doc)
+	err := at(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Scan(&r.ID, &r.Version, &doc)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return nil, nil
 	}
@@ -215,8 +222,12 @@ func (st *Store) Desire(ctx context.Context, id string) (*Record, error) {
 
 // CurrentID is the desire the scope points at, read at SERIAL ("" for none).
 func (st *Store) CurrentID(ctx context.Context, scope string) (string, error) {
+	return st.currentIDAt(ctx, st.read, scope)
+}
+
+func (st *Store) currentIDAt(ctx context.Context, at reader, scope string) (string, error) {
 	var id string
-	err := st.read(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Scan(&id)
+	err := at(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Scan(&id)
 	if errors.Is(err, gocql.ErrNotFound) || missing(err) {
 		return "", nil // nothing was ever asked: the keyspace comes with the first desire
 	}
@@ -228,11 +239,7 @@ func (st *Store) CurrentID(ctx context.Context, scope string) (string, error) {
 
 // Current is the scope's current desire (nil for none).
 func (st *Store) Current(ctx context.Context, scope string) (*Record, error) {
-	id, err := st.CurrentID(ctx, scope)
-	if err != nil || id == "" {
-		return nil, err
-	}
-	return st.Desire(ctx, id)
+	return st.currentAt(ctx, st.read, scope)
 }
 
 // Poll is Current read at QUORUM: what Paxos has committed (its commit
@@ -240,27 +247,17 @@ func (st *Store) Current(ctx context.Context, scope string) (*Record, error) {
 // is a full round (prepare and propose, StorageProxy.readWithPaxos), so
 // sixty sidecars polling at SERIAL pre-empt the very CAS writes they wait
 // for. Poll may miss a write still in progress; that only delays a
-// decision, since every decision is a CAS that reads at SERIAL first.
+// decision, since every decision is a CAS on the version it read.
 func (st *Store) Poll(ctx context.Context, scope string) (*Record, error) {
-	var id string
-	err := st.quorum(ctx, `SELECT id FROM ringside.current_desires WHERE scope = ?`, scope).Scan(&id)
-	if errors.Is(err, gocql.ErrNotFound) || missing(err) {
-		return nil, nil
+	return st.currentAt(ctx, st.quorum, scope)
+}
+
+func (st *Store) currentAt(ctx context.Context, at reader, scope string) (*Record, error) {
+	id, err := st.currentIDAt(ctx, at, scope)
+	if err != nil || id == "" {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: reading the current desire: %w", err)
-	}
-	var r Record
-	var doc string
-	err = st.quorum(ctx, `SELECT id, version, doc FROM ringside.desires WHERE id = ?`, id).Scan(&r.ID, &r.Version, &doc)
-	if errors.Is(err, gocql.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: reading desire %s: %w", id, err)
-	}
-	r.Doc = []byte(doc)
-	return &r, nil
+	return st.desireAt(ctx, at, id)
 }
 
 // Create stores doc as desire id and makes it the scope's current desire
