@@ -21,16 +21,10 @@ const drainModeMaxAge = 5 * time.Second
 // take tens of seconds, so the adapter's Timeout (meant for reads) does
 // not apply. The OperationMode check before it is a read and does.
 func (a *Adapter) Drain(ctx context.Context) (already bool, err error) {
-	rctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
 	if a.jmx != nil {
-		v, err := a.jmx.ReadAttr(rctx, StorageServiceMBean, "OperationMode")
+		mode, err := a.OperationMode(ctx)
 		if err != nil {
-			return false, fmt.Errorf("drain: reading OperationMode: %w", err)
-		}
-		mode, err := asString(v)
-		if err != nil {
-			return false, fmt.Errorf("drain: OperationMode: %w", err)
+			return false, fmt.Errorf("drain: %w", err)
 		}
 		if mode == "DRAINED" {
 			return true, nil
@@ -46,9 +40,9 @@ func (a *Adapter) Drain(ctx context.Context) (already bool, err error) {
 	// node drained meanwhile is harmless (StorageService.drain: "Cannot
 	// drain node (did it already happen?)").
 	if !a.ntm.answeredCQLSince(time.Now().Add(-drainModeMaxAge)) {
-		mode, err := a.nt.OperationMode(rctx)
+		mode, err := a.OperationMode(ctx)
 		if err != nil {
-			return false, fmt.Errorf("drain: reading OperationMode: %w", err)
+			return false, fmt.Errorf("drain: %w", err)
 		}
 		if mode == "DRAINED" {
 			return true, nil
@@ -60,4 +54,28 @@ func (a *Adapter) Drain(ctx context.Context) (already bool, err error) {
 		return false, fmt.Errorf("drain: %w", err)
 	}
 	return false, nil
+}
+
+// OperationMode is StorageService's OperationMode now (STARTING, NORMAL,
+// JOINING, LEAVING, DECOMMISSIONED, MOVING, DRAINING, DRAINED), through
+// Jolokia when configured, else nodetool (netstats' Mode line).
+func (a *Adapter) OperationMode(ctx context.Context) (string, error) {
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+	defer cancel()
+	if a.jmx == nil {
+		mode, err := a.nt.OperationMode(rctx)
+		if err != nil {
+			return "", fmt.Errorf("reading OperationMode: %w", err)
+		}
+		return mode, nil
+	}
+	v, err := a.jmx.ReadAttr(rctx, StorageServiceMBean, "OperationMode")
+	if err != nil {
+		return "", fmt.Errorf("reading OperationMode: %w", err)
+	}
+	mode, err := asString(v)
+	if err != nil {
+		return "", fmt.Errorf("OperationMode: %w", err)
+	}
+	return mode, nil
 }

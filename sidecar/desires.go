@@ -46,7 +46,15 @@ func (s *Sidecar) setupDesires() {
 			r, err := s.lifecycle.StopWith(ctx, lifecycle.StopOptions{Block: true})
 			var unsafe *lifecycle.UnsafeError
 			if errors.As(err, &unsafe) {
-				return &desire.RefusedError{Err: err}
+				if !s.drainedAlready(ctx) {
+					return &desire.RefusedError{Err: err}
+				}
+				// A previous owner's stop got as far as the drain before it
+				// died: the node serves nothing and gossips nothing (so this
+				// sidecar cannot even read the ring over CQL), and the desire
+				// still counts it in flight. Stopping it costs nothing more.
+				s.log.Info("the node is drained already; stopping it without the availability check", "component", "desires")
+				r, err = s.lifecycle.StopWith(ctx, lifecycle.StopOptions{Block: true, Force: true})
 			}
 			return settled(ctx, r, err)
 		},
@@ -88,6 +96,30 @@ func (s *Sidecar) desireMounts() []api.Mount {
 		{Prefix: desire.PathCluster, Name: "desires_cluster", Handler: h, Endpoints: desire.Endpoints},
 		{Prefix: desire.PathCluster + "/", Name: "desires_cluster", Handler: h},
 		{Prefix: "/v1/peer/desires/", Name: "peer_desires", Handler: h},
+	}
+}
+
+// drainedAlready: the node's OperationMode is DRAINED, or DRAINING and
+// then DRAINED within the drain's time (a drain a killed sidecar asked
+// for goes on inside Cassandra).
+func (s *Sidecar) drainedAlready(ctx context.Context) bool {
+	deadline := time.Now().Add(s.cfg.Lifecycle.DrainTimeout)
+	for {
+		mode, err := s.adapter.OperationMode(ctx)
+		if err != nil || (mode != "DRAINED" && mode != "DRAINING") {
+			return false
+		}
+		if mode == "DRAINED" {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 // TestFaultHarness is the quick subset CI runs. The full run (docs/desires.md):
 //
-//	RINGSIDE_HARNESS_RUNS=120 go test ./desire/clustertest/ -run TestFaultHarness -v -timeout 3h
+//	RINGSIDE_HARNESS_RUNS=100 go test -count=1 ./desire/clustertest/ -run TestFaultHarness -v -timeout 3h
 func TestFaultHarness(t *testing.T) {
 	if raceEnabled {
 		// Its timeouts are real ones: under the race detector, 2 cores
