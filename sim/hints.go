@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -750,4 +751,46 @@ func (n *Node) simpleState(t *Node) string {
 		return "UP"
 	}
 	return "DOWN"
+}
+
+// HintsState describes, for a fault harness, what the node's hints
+// service holds per target right now: the simulator's ground truth
+// beside what its metrics say.
+func (n *Node) HintsState() string {
+	h := n.hints
+	c := n.c
+	live := map[cqltype.UUID]bool{}
+	c.mu.Lock()
+	for _, t := range c.nodes {
+		if _, down := n.down[t.idx]; !down && t != n {
+			live[t.HostID] = true
+		}
+	}
+	c.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s hints: on=%v paused=%v timer=%v", n.Addr, h.on, h.paused, h.timer != nil)
+	ids := make([]cqltype.UUID, 0, len(h.stores))
+	for id := range h.stores {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
+	for _, id := range ids {
+		st := h.stores[id]
+		queued := 0
+		for _, f := range st.queue {
+			queued += len(f.hints) - f.next
+		}
+		writer, inFlight := 0, 0
+		if st.writer != nil {
+			writer = len(st.writer.hints)
+		}
+		if st.inFlight != nil {
+			inFlight = len(st.inFlight.hints) - st.inFlight.next
+		}
+		fmt.Fprintf(&b, "; -> %s live=%v dispatched=%v buffer=%d writer=%d queued=%d (%d files) in_flight=%d",
+			id, live[id], st.dispatched, len(st.buffer), writer, queued, len(st.queue), inFlight)
+	}
+	return b.String()
 }

@@ -271,6 +271,14 @@ func one(tb testing.TB, e *Env, rng *rand.Rand, run int, timeout time.Duration, 
 		sum.BlockedBy[key]++
 		if neverNode < 0 || !strings.Contains(reason, nodes[neverNode].Endpoint()) {
 			sum.Unexpected = append(sum.Unexpected, fmt.Sprintf("run %d: blocked: %s", run, reason))
+			if key == "not accepted by peers (gate)" {
+				// The hint holders' ground truth, for whoever looks into it.
+				for _, n := range nodes {
+					if logf != nil {
+						logf("run %d: %s", run, n.HintsState())
+					}
+				}
+			}
 		}
 		for i := range nodes {
 			if after[i]-before[i]-harnessStarts[i] > 1 {
