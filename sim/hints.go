@@ -311,7 +311,10 @@ func (h *hintsService) wipe() {
 // work reports whether any periodic task has something to do. h.mu held.
 func (h *hintsService) work() bool {
 	for _, st := range h.stores {
-		if len(st.buffer) > 0 || st.writer != nil || len(st.queue) > 0 {
+		// A file in flight is work too: its session may fail and put it
+		// back, and the trigger, at a fixed delay in HintsService, must
+		// still be running then (TestHintDispatchResumesAfterAFailedSession).
+		if len(st.buffer) > 0 || st.writer != nil || len(st.queue) > 0 || st.inFlight != nil {
 			return true
 		}
 	}
@@ -361,12 +364,13 @@ func (h *hintsService) tick(gen int) {
 	if !h.paused {
 		for _, id := range ids {
 			st := h.stores[id]
-			if st.dispatched || !live[id] || (st.writer == nil && len(st.queue) == 0) {
+			if st.dispatched || !live[id] || (st.writer == nil && len(st.queue) == 0 && st.inFlight == nil) {
 				continue
 			}
-			// HintsDispatchTrigger.schedule: dispatch the queued files,
-			// then close the writer, then forget the earliest hint.
-			if len(st.queue) > 0 {
+			// HintsDispatchTrigger.schedule: dispatch the queued files
+			// (first the one a paused session left, at its offset), then
+			// close the writer, then forget the earliest hint.
+			if len(st.queue) > 0 || st.inFlight != nil {
 				st.dispatched = true
 				go h.dispatch(st, h.gen)
 			}
@@ -517,9 +521,11 @@ func (h *hintsService) dispatch(st *hintsStore, gen int) {
 			if timedOut {
 				h.met.timedOut.mark() // HintsServiceMetrics.hintsTimedOut
 			}
-			// The session ends; the file goes back first, at its offset.
+			// The session ends; the file goes back first, at its offset,
+			// for the next trigger.
 			st.queue = append([]*hintsFile{f}, st.queue...)
 			st.inFlight, st.dispatched = nil, false
+			h.arm()
 			h.mu.Unlock()
 			return
 		}

@@ -608,3 +608,39 @@ func TestHintSettingsAsCaptured(t *testing.T) {
 		t.Fatalf("type=Storage metrics: %s", got)
 	}
 }
+
+// TestHintDispatchResumesAfterAFailedSession: a dispatch session that
+// fails halfway (the target became unreachable) puts its file back; the
+// trigger must keep running while a session is in flight, or the file
+// waits for the next hint written to arm it again (the fault harness
+// found restarts gated for ever on hints nobody dispatched).
+// HintsService.startDispatch schedules the trigger at a fixed delay,
+// whatever is in flight.
+func TestHintDispatchResumesAfterAFailedSession(t *testing.T) {
+	c, s := hintsCluster(t, "dc1:3x1", "{'class': 'NetworkTopologyStrategy', 'dc1': 3}", nil)
+	nodes := c.Nodes()
+	coord, target := nodes[0], nodes[1]
+	nodetoolOK(t, coord, "sethintedhandoffthrottlekb", "1") // 512 B/s: a session lasts seconds
+	stopSeen(t, coord, target)
+	const n, size = 8, 200
+	writeRows(t, s, 0, n, gocql.One, strings.Repeat("v", size))
+	succeeded := func() float64 {
+		return metric(t, c, coord, "org.apache.cassandra.metrics:type=HintsService,name=HintsSucceeded", "Count")
+	}
+	must(t, target.Start())
+	waitFor(t, func() bool { return succeeded() >= 1 })
+	// Cut the target off in the middle of the session, then heal.
+	must(t, c.Partition([][]*sim.Node{{nodes[0], nodes[2]}, {nodes[1]}}))
+	waitDown(t, coord, target, "DN")
+	// Long enough for the session to give up (a delivery times out).
+	time.Sleep(c.Config().RequestTimeout + time.Second)
+	c.Heal()
+	waitDown(t, coord, target, "UN")
+	deadline := time.Now().Add(30 * time.Second)
+	for succeeded() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v of %d hints delivered 30 s after the partition healed; %s", succeeded(), n, coord.HintsState())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
