@@ -158,7 +158,7 @@ Try:
   curl -s %[1]s/v1/desires/node/status
   ringside node start --block --url %[1]s
   curl -s -XPOST %[1]s/v1/desires/cluster -d "{\"type\": \"restart\", \"by\": $(( $(date +%%s) + 60 ))}"
-  ringside cluster status --watch --url %[1]s     # waves, progress, ETA: done in about half a minute
+  ringside cluster status --watch --url %[1]s     # waves, progress, ETA: one node at a time (by is a minute away), done in about 45 s
 
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.
