@@ -30,7 +30,8 @@ const maxBody = 64 << 10
 //
 //	GET /v1/settings[?key=a,b][&scope=local|cluster&dc=…&rack=…&hosts=…]
 //	PUT /v1/settings[?scope=…]   body: {"cassandra_yaml_key": value, …}
-//	GET, PUT /v1/peer/settings  this node only, for the fan-out
+//	POST /v1/settings?refresh=true[&scope=…]  cassandra.yaml applied at runtime (Refresh)
+//	GET, PUT, POST /v1/peer/settings  this node only, for the fan-out
 //
 // key filters (repeatable, comma-separated, 4.1 or old names); no key: every
 // row of system_views.settings. The selector is fanout.ParseSelector's,
@@ -63,7 +64,7 @@ func Handler(l Local, c fanout.Cluster, log *slog.Logger) http.Handler {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint " + r.Method + " " + clip(r.URL.Path),
-			"endpoints": []string{"GET " + Path, "PUT " + Path, "GET " + PeerPath, "PUT " + PeerPath}})
+			"endpoints": []string{"GET " + Path, "PUT " + Path, "POST " + Path + "?refresh=true", "GET " + PeerPath, "PUT " + PeerPath, "POST " + PeerPath + "?refresh=true"}})
 	})
 	return mux
 }
@@ -80,14 +81,72 @@ func (h *handler) public(w http.ResponseWriter, r *http.Request) {
 		h.get(w, r)
 	case http.MethodPut:
 		h.put(w, r)
+	case http.MethodPost:
+		h.refresh(w, r)
 	default:
 		notAllowed(w, r)
 	}
 }
 
 func notAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET, PUT")
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": fmt.Sprintf("method %s is not allowed on %s: use GET or PUT", clip(r.Method), clip(r.URL.Path))})
+	w.Header().Set("Allow", "GET, PUT, POST")
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": fmt.Sprintf("method %s is not allowed on %s: use GET, PUT, or POST with refresh=true", clip(r.Method), clip(r.URL.Path))})
+}
+
+// refreshParam checks POST's one required parameter, refresh=true.
+func refreshParam(q url.Values) error {
+	if v := q["refresh"]; len(v) != 1 || v[0] != "true" {
+		return &InputError{Problems: map[string]string{"refresh": "POST on the settings applies cassandra.yaml: it takes refresh=true"}}
+	}
+	return nil
+}
+
+// refresh serves POST /v1/settings?refresh=true: cassandra.yaml's values
+// applied at runtime where they can be, on this node or the selected ones.
+func (h *handler) refresh(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := onlyParams(q, "refresh", "scope", "dc", "rack", "hosts"); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := refreshParam(q); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	sel, err := fanout.ParseSelector(q, "local")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if sel.Local {
+		v, err := h.refreshLocal(r.Context())
+		if err != nil {
+			writeError(w, status(err), err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+		return
+	}
+	h.log.Info("settings refresh fanned out", "selector", sel.Query().Encode())
+	h.fanout(w, r, sel, fanout.Request{
+		Method: http.MethodPost, Path: PeerPath, Query: url.Values{"refresh": {"true"}},
+		Local: func(ctx context.Context) (any, error) { return h.refreshLocal(ctx) },
+	})
+}
+
+func (h *handler) refreshLocal(ctx context.Context) (*Refreshed, error) {
+	v, err := Refresh(ctx, h.l)
+	if err != nil {
+		h.log.Warn("settings refresh failed", "err", err)
+		return nil, err
+	}
+	var keys []string
+	for k := range v.Applied {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h.log.Info("settings refreshed from cassandra.yaml (the file unchanged)", "applied", keys, "needs_restart", len(v.NeedsRestart))
+	return v, nil
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +297,17 @@ func (h *handler) peer(w http.ResponseWriter, r *http.Request) {
 		}
 		v, err := Get(r.Context(), h.l, keyParams(q))
 		fanout.WritePeerAnswer(w, v, err, status(err))
+	case http.MethodPost:
+		err := onlyParams(q, "refresh")
+		if err == nil {
+			err = refreshParam(q)
+		}
+		if err != nil {
+			fanout.WritePeerAnswer(w, nil, err, http.StatusBadRequest)
+			return
+		}
+		v, err := h.refreshLocal(r.Context())
+		fanout.WritePeerAnswer(w, v, err, status(err))
 	case http.MethodPut:
 		if err := onlyParams(q); err != nil {
 			fanout.WritePeerAnswer(w, nil, err, http.StatusBadRequest)
@@ -271,7 +341,7 @@ func status(err error) int {
 		return http.StatusBadRequest
 	case errors.As(err, &ae):
 		return ae.HTTPStatus()
-	case errors.Is(err, ErrNoJMX), errors.As(err, new(*NoSetterError)):
+	case errors.Is(err, ErrNoJMX), errors.Is(err, ErrNoConfigFile), errors.As(err, new(*NoSetterError)):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadGateway

@@ -112,7 +112,7 @@ func TestHTTPLocal(t *testing.T) {
 		t.Fatalf("a refused PUT changed compaction_throughput_mb_per_sec: %v", v)
 	}
 	code, body, resp = do(t, "DELETE", u+"/v1/settings", "")
-	if code != 405 || resp.Header.Get("Allow") != "GET, PUT" || !strings.Contains(body, `"error"`) {
+	if code != 405 || resp.Header.Get("Allow") != "GET, PUT, POST" || !strings.Contains(body, `"error"`) {
 		t.Errorf("DELETE: %d %s %v", code, body, resp.Header)
 	}
 	if code, body, _ = do(t, "GET", u+"/v1/settings/compaction_throughput", ""); code != 404 || !strings.Contains(body, `"error"`) {
@@ -143,7 +143,9 @@ func TestHTTPLocal(t *testing.T) {
 		{"PUT", "/v1/peer/settings", `{"concurrent_compactors": 0}`, 400, `"error":"invalid settings request: concurrent_compactors: must be greater than 0`},
 		{"GET", "/v1/peer/settings?scope=local", "", 400, `"error":"unknown query parameter \"scope\": use key"`},
 		{"PUT", "/v1/peer/settings?scope=local", `{}`, 400, `"error":"unknown query parameter \"scope\": this endpoint takes none"`},
-		{"POST", "/v1/peer/settings", ``, 405, `{"error":"method POST is not allowed`},
+		{"POST", "/v1/peer/settings", ``, 400, `"error":"invalid settings request: refresh: POST on the settings applies cassandra.yaml: it takes refresh=true`},
+		{"POST", "/v1/peer/settings?refresh=true", ``, 503, `"error":"this sidecar cannot read cassandra.yaml`},
+		{"DELETE", "/v1/peer/settings", ``, 405, `{"error":"method DELETE is not allowed`},
 	} {
 		code, body, _ := do(t, c.method, u+c.path, c.body)
 		if code != c.code || !strings.Contains(body, c.want) {

@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 
@@ -63,9 +64,31 @@ type Local interface {
 }
 
 // NodeLocal is the Local of a node.Adapter.
-func NodeLocal(a *node.Adapter) Local { return adapterLocal{a} }
+func NodeLocal(a *node.Adapter) Local { return adapterLocal{a: a} }
+
+// NodeConfigLocal is NodeLocal that can also refresh: it reads
+// cassandra.yaml at configFile, and release gives the node's release
+// (system.local release_version; "" when unknown).
+func NodeConfigLocal(a *node.Adapter, configFile string, release func() string) Local {
+	return configLocal{adapterLocal{a: a}, configFile, release}
+}
 
 type adapterLocal struct{ a *node.Adapter }
+
+type configLocal struct {
+	adapterLocal
+	path    string
+	release func() string
+}
+
+func (l configLocal) ConfigFile() ([]byte, error) { return os.ReadFile(l.path) }
+
+func (l configLocal) ReleaseVersion() string {
+	if l.release == nil {
+		return ""
+	}
+	return l.release()
+}
 
 func (l adapterLocal) Settings(ctx context.Context) (map[string]string, error) {
 	return l.a.Settings(ctx)

@@ -42,10 +42,10 @@ func host(endpoint string) string {
 
 // mounts are the settings and bulk command endpoints, public and /v1/peer/.
 func (s *Sidecar) mounts() []api.Mount {
-	sh := settings.Handler(settings.NodeLocal(s.adapter), s, s.log.With("component", "settings"))
+	sh := settings.Handler(settings.NodeConfigLocal(s.adapter, s.cfg.Cassandra.ConfigFile, s.releaseVersion), s, s.log.With("component", "settings"))
 	bh := bulk.Handler(bulk.Default(), bulk.AdapterNode(s.adapter), s, bulk.NewJobs(s.cfg.Bulk.JobsKept, time.Hour), s.log.With("component", "bulk"))
 	return []api.Mount{
-		{Prefix: "/v1/settings", Name: "settings", Handler: sh, Endpoints: []string{"GET /v1/settings", "PUT /v1/settings"}},
+		{Prefix: "/v1/settings", Name: "settings", Handler: sh, Endpoints: []string{"GET /v1/settings", "PUT /v1/settings", "POST /v1/settings?refresh=true"}},
 		{Prefix: "/v1/settings/", Name: "settings", Handler: sh},
 		{Prefix: "/v1/peer/settings", Name: "peer_settings", Handler: sh},
 		{Prefix: "/v1/bulkcmd", Name: "bulkcmd", Handler: bh, Endpoints: []string{"GET /v1/bulkcmd", "POST /v1/bulkcmd/{cmd}"}},
@@ -116,4 +116,12 @@ func (s *Sidecar) logSystemWarnings(coord map[string]any) {
 	for _, msg := range w {
 		s.log.Warn("system keyspace replication", "warning", msg)
 	}
+}
+
+// releaseVersion is the node's release as last seen ("" before).
+func (s *Sidecar) releaseVersion() string {
+	if snap := s.last.Load(); snap != nil {
+		return snap.ReleaseVersion
+	}
+	return ""
 }

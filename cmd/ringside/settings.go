@@ -1,6 +1,6 @@
 package main
 
-// ringside settings: the command-line client of GET and PUT /v1/settings
+// ringside settings: the command-line client of GET, PUT and POST ?refresh=true /v1/settings
 // (settings/http.go), on one node or fanned out to many.
 
 import (
@@ -26,6 +26,7 @@ import (
 
 const settingsUsage = `Usage: ringside settings get [KEY ...] [--scope local|cluster] [--dc DC] [--rack RACK] [--hosts H,...] [flags]
        ringside settings set KEY=VALUE ... [--scope local|cluster] [--dc DC] [--rack RACK] [--hosts H,...] [flags]
+       ringside settings refresh [--scope local|cluster] [--dc DC] [--rack RACK] [--hosts H,...] [flags]
 
 Read or change Cassandra's runtime settings through the sidecar
 (GET and PUT /v1/settings). KEYs are cassandra.yaml names, 4.1 or older
@@ -39,6 +40,11 @@ sent as such, anything else as a string:
 
   ringside settings set compaction_throughput=64MiB/s
   ringside settings set compaction_throughput_mb_per_sec=64 --scope cluster
+
+refresh makes the running nodes follow their cassandra.yaml (POST
+/v1/settings?refresh=true): every key whose value differs from the file
+is set at runtime if it can be, and listed as needing a restart if not.
+The file is read, never written.
 
 By default only the node of the sidecar at --url; --scope cluster, --dc,
 --rack and --hosts select nodes across the cluster, each reached through
@@ -96,7 +102,7 @@ func parseSettings(args, env []string, stdout, stderr io.Writer) (*settingsCmd, 
 		return &exitError{code: 2}
 	}
 	if len(pos) == 0 {
-		return nil, usageErr("which one: get or set?")
+		return nil, usageErr("which one: get, set or refresh?")
 	}
 	c.sub, pos = pos[0], pos[1:]
 	switch c.sub {
@@ -108,6 +114,10 @@ func parseSettings(args, env []string, stdout, stderr io.Writer) (*settingsCmd, 
 			if !slices.Contains(c.keys, k) {
 				c.keys = append(c.keys, k)
 			}
+		}
+	case "refresh":
+		if len(pos) > 0 {
+			return nil, usageErr("refresh takes no arguments, not %q", pos[0])
 		}
 	case "set":
 		if len(pos) == 0 {
@@ -138,7 +148,7 @@ func parseSettings(args, env []string, stdout, stderr io.Writer) (*settingsCmd, 
 		b.WriteByte('}')
 		c.body = b.Bytes()
 	default:
-		return nil, usageErr("unknown subcommand %q: use get or set", c.sub)
+		return nil, usageErr("unknown subcommand %q: use get, set or refresh", c.sub)
 	}
 	if c.timeout <= 0 {
 		return nil, usageErr("--timeout %s must be positive", c.timeout)
@@ -196,6 +206,9 @@ type settingsAnswer struct {
 func (c *settingsCmd) run(ctx context.Context) error {
 	q := url.Values{}
 	c.sel.query(q)
+	if c.sub == "refresh" {
+		return c.refresh(ctx, q)
+	}
 	method, what := http.MethodGet, "read the settings"
 	if c.sub == "set" {
 		method, what = http.MethodPut, "change the settings"
@@ -383,4 +396,114 @@ func renderScalar(v json.RawMessage) string {
 		return b.String()
 	}
 	return string(v)
+}
+
+// refreshAnswer is a local refresh answer (settings.Refreshed).
+type refreshAnswer struct {
+	Applied      map[string]json.RawMessage `json:"applied"`
+	NeedsRestart []struct {
+		Key     string `json:"key"`
+		OnDisk  string `json:"on_disk"`
+		Running string `json:"running"`
+		Default string `json:"default"`
+	} `json:"needs_restart"`
+	NotApplied map[string]string `json:"not_applied"`
+	Unknown    []string          `json:"unknown"`
+	InSync     int               `json:"in_sync"`
+}
+
+// refreshNode is one node of a fan-out refresh answer.
+type refreshNode struct {
+	fanout.Target
+	Success bool           `json:"success"`
+	Status  int            `json:"http_status"`
+	Runtime *refreshAnswer `json:"runtime"`
+	Error   string         `json:"error"`
+}
+
+func (c *settingsCmd) refresh(ctx context.Context, q url.Values) error {
+	q.Set("refresh", "true")
+	a, err := c.api.call(ctx, http.MethodPost, withQuery(settings.Path, q), nil, c.timeout)
+	if err != nil {
+		return err
+	}
+	var local refreshAnswer
+	var fan struct {
+		Nodes []refreshNode `json:"nodes"`
+	}
+	isFan := (a.code == http.StatusOK || a.code == http.StatusBadGateway) && json.Unmarshal(a.body, &fan) == nil && fan.Nodes != nil
+	isLocal := !isFan && a.code == http.StatusOK && json.Unmarshal(a.body, &local) == nil && local.Applied != nil
+	if c.json && (isFan || isLocal || json.Valid(a.body)) {
+		printJSON(c.stdout, a.body)
+	}
+	switch {
+	case isLocal:
+		if !c.json {
+			writeTable(c.stdout, []string{"KEY", "ACTION", "VALUE"}, refreshRows(&local))
+			fmt.Fprintf(c.stdout, "%d key(s) already as cassandra.yaml says; the file was not written\n", local.InSync)
+		}
+		return nil
+	case !isFan:
+		return c.fail(a, "refresh the settings")
+	}
+	failed := 0
+	var rows, bad [][]string
+	for _, n := range fan.Nodes {
+		if !n.Success || n.Runtime == nil {
+			failed++
+			bad = append(bad, []string{n.Endpoint, n.DC, n.Rack, nodeError(n.Status, n.Error)})
+			continue
+		}
+		rs := refreshRows(n.Runtime)
+		if len(rs) == 0 {
+			rs = [][]string{{"-", "in sync", ""}}
+		}
+		for _, r := range rs {
+			rows = append(rows, append([]string{n.Endpoint, n.DC, n.Rack}, r...))
+		}
+	}
+	if !c.json {
+		writeTable(c.stdout, []string{"NODE", "DC", "RACK", "KEY", "ACTION", "VALUE"}, rows)
+		if len(bad) > 0 {
+			fmt.Fprintf(c.stdout, "\nfailed on %d of %d nodes:\n", len(bad), len(fan.Nodes))
+			writeTable(c.stdout, []string{"NODE", "DC", "RACK", "ERROR"}, bad)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d nodes failed (%d refreshed)", failed, len(fan.Nodes), len(fan.Nodes)-failed)}
+	}
+	return nil
+}
+
+// refreshRows are a refresh's keys: applied (the runtime value now), needing
+// a restart (file vs running), not applied (why), unknown.
+func refreshRows(r *refreshAnswer) [][]string {
+	var rows [][]string
+	keys := make([]string, 0, len(r.Applied))
+	for k := range r.Applied {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		rows = append(rows, []string{k, "applied", renderScalar(r.Applied[k])})
+	}
+	for _, d := range r.NeedsRestart {
+		want := d.OnDisk
+		if d.Default != "" {
+			want = d.Default + " (default)"
+		}
+		rows = append(rows, []string{d.Key, "needs restart", want + ", running " + d.Running})
+	}
+	bad := make([]string, 0, len(r.NotApplied))
+	for k := range r.NotApplied {
+		bad = append(bad, k)
+	}
+	slices.Sort(bad)
+	for _, k := range bad {
+		rows = append(rows, []string{k, "not applied", r.NotApplied[k]})
+	}
+	for _, k := range r.Unknown {
+		rows = append(rows, []string{k, "unknown", "not in system_views.settings"})
+	}
+	return rows
 }

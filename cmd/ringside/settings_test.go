@@ -258,3 +258,49 @@ func TestSettingValue(t *testing.T) {
 		}
 	}
 }
+
+func TestSettingsRefreshCLI(t *testing.T) {
+	f := newFakeAPI()
+	local := map[string]any{
+		"applied":       map[string]any{"compaction_throughput": "32MiB/s"},
+		"needs_restart": []any{map[string]any{"key": "num_tokens", "on_disk": "7", "running": "16"}},
+		"unknown":       []string{}, "compared": 42, "in_sync": 40, "cassandra_yaml": settings.RefreshNote,
+	}
+	f.reply("POST "+settings.Path, 200, local)
+	u := f.start(t)
+	out, errOut, code, err := runSettingsT(t, "refresh", "--url", u)
+	if code != 0 {
+		t.Fatalf("exit %d (%v): %s", code, err, errOut)
+	}
+	if r := f.requests()[0]; r.method != "POST" || r.query["refresh"][0] != "true" || r.body != "" {
+		t.Errorf("request %+v", r)
+	}
+	want := "KEY                    ACTION         VALUE\n" +
+		"compaction_throughput  applied        32MiB/s\n" +
+		"num_tokens             needs restart  7, running 16\n" +
+		"40 key(s) already as cassandra.yaml says; the file was not written\n"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	// Fanned out, one node failed: exit 1, both shown.
+	node := func(ep string, ok bool, rt any) map[string]any {
+		m := map[string]any{"host_id": "id-" + ep, "address": ep, "endpoint": ep + ":7000", "datacenter": "dc1", "rack": "r1", "success": ok}
+		if ok {
+			m["http_status"], m["runtime"] = 200, rt
+		} else {
+			m["http_status"], m["error"] = 502, "cassandra.yaml: permission denied"
+		}
+		return m
+	}
+	f.reply("POST "+settings.Path, 200, map[string]any{"nodes": []any{node("127.0.0.1", true, local), node("127.0.0.2", false, nil)},
+		"success": []string{"127.0.0.1:7000"}, "failure": []string{"127.0.0.2:7000"}})
+	out, _, code, err = runSettingsT(t, "refresh", "--scope", "cluster", "--url", u)
+	if code != 1 || !strings.Contains(err.Error(), "1 of 2 nodes failed") ||
+		!strings.Contains(out, "127.0.0.1:7000  dc1  r1    compaction_throughput  applied") ||
+		!strings.Contains(out, "127.0.0.2:7000  dc1  r1    HTTP 502: cassandra.yaml: permission denied") {
+		t.Errorf("fan-out: exit %d (%v):\n%s", code, err, out)
+	}
+	if _, errOut, code, _ := runSettingsT(t, "refresh", "now", "--url", u); code != 2 || !strings.Contains(errOut, "refresh takes no arguments") {
+		t.Errorf("stray argument: exit %d: %s", code, errOut)
+	}
+}
