@@ -93,6 +93,25 @@ func notAllowed(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": fmt.Sprintf("method %s is not allowed on %s: use GET, PUT, or POST with refresh=true", clip(r.Method), clip(r.URL.Path))})
 }
 
+// selection checks a change's query (the selector's parameters, extra,
+// and check) and parses the selector (default: this node); false when it
+// has answered 400.
+func selection(w http.ResponseWriter, q url.Values, check func(url.Values) error, extra ...string) (fanout.Selector, bool) {
+	err := onlyParams(q, append(extra, "scope", "dc", "rack", "hosts")...)
+	if err == nil && check != nil {
+		err = check(q)
+	}
+	var sel fanout.Selector
+	if err == nil {
+		sel, err = fanout.ParseSelector(q, "local")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return sel, false
+	}
+	return sel, true
+}
+
 // refreshParam checks POST's one required parameter, refresh=true.
 func refreshParam(q url.Values) error {
 	if v := q["refresh"]; len(v) != 1 || v[0] != "true" {
@@ -104,18 +123,8 @@ func refreshParam(q url.Values) error {
 // refresh serves POST /v1/settings?refresh=true: cassandra.yaml's values
 // applied at runtime where they can be, on this node or the selected ones.
 func (h *handler) refresh(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := onlyParams(q, "refresh", "scope", "dc", "rack", "hosts"); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	if err := refreshParam(q); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, err := fanout.ParseSelector(q, "local")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	sel, ok := selection(w, r.URL.Query(), refreshParam, "refresh")
+	if !ok {
 		return
 	}
 	if sel.Local {
@@ -193,14 +202,8 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) put(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if err := onlyParams(q, "scope", "dc", "rack", "hosts"); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	sel, err := fanout.ParseSelector(q, "local")
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	sel, ok := selection(w, r.URL.Query(), nil)
+	if !ok {
 		return
 	}
 	body, changes, err := readRequest(r)
