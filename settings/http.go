@@ -160,7 +160,11 @@ func (h *handler) refreshLocal(ctx context.Context) (*Refreshed, error) {
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if err := onlyParams(q, "key", "scope", "dc", "rack", "hosts"); err != nil {
+	err := onlyParams(q, "key", "scope", "dc", "rack", "hosts")
+	if err == nil {
+		err = emptyKey(q)
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
@@ -294,7 +298,11 @@ func (h *handler) peer(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch r.Method {
 	case http.MethodGet:
-		if err := onlyParams(q, "key"); err != nil {
+		err := onlyParams(q, "key")
+		if err == nil {
+			err = emptyKey(q)
+		}
+		if err != nil {
 			fanout.WritePeerAnswer(w, nil, err, http.StatusBadRequest)
 			return
 		}
@@ -369,6 +377,19 @@ func onlyParams(q url.Values, allowed ...string) error {
 		return fmt.Errorf("unknown query parameter %s: this endpoint takes none", strings.Join(bad, ", "))
 	}
 	return fmt.Errorf("unknown query parameter %s: use %s", strings.Join(bad, ", "), strings.Join(allowed, ", "))
+}
+
+// emptyKey refuses key= with no name in it: it would read as "every
+// setting", which is not what whoever typed it meant.
+func emptyKey(q url.Values) error {
+	for _, v := range q["key"] {
+		for _, k := range strings.Split(v, ",") {
+			if strings.TrimSpace(k) == "" {
+				return &InputError{Problems: map[string]string{"key": "empty key name; leave key out to list every setting"}}
+			}
+		}
+	}
+	return nil
 }
 
 // keyParams reads key=a,b&key=c.

@@ -94,6 +94,9 @@ func TestHTTPLocal(t *testing.T) {
 	for _, c := range []struct{ method, path, body, want string }{
 		{"GET", "/v1/settings?key=compaction_througput", "", `"problems":{"compaction_througput":"unknown key: not a Cassandra 4.1 setting (did you mean \"compaction_throughput\"?)"}`},
 		{"GET", "/v1/settings?keys=compaction_throughput", "", `unknown query parameter \"keys\"`},
+		{"GET", "/v1/settings?key=", "", `"problems":{"key":"empty key name; leave key out to list every setting"}`},
+		{"GET", "/v1/settings?key=compaction_throughput,,concurrent_compactors", "", `empty key name`},
+		{"GET", "/v1/peer/settings?key=%20", "", `empty key name`},
 		{"GET", "/v1/settings?scope=planet", "", `scope=\"planet\"`},
 		{"PUT", "/v1/settings", `{"concurrent_compactors": 0, "compaction_throughput_mb_per_sec": 20}`, `"problems":{"concurrent_compactors":"must be greater than 0`},
 		{"PUT", "/v1/settings", `{"trickle_fsync": true}`, `"trickle_fsync":"not hot-settable (a restart with cassandra.yaml is needed)"`},

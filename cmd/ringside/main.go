@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 
@@ -96,3 +97,12 @@ func (e *exitError) Error() string {
 }
 
 func (e *exitError) Unwrap() error { return e.err }
+
+// strayArgs refuses positional arguments to a command that takes only
+// flags: a usage mistake, exit status 2, before anything is started.
+func strayArgs(fs *flag.FlagSet) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	return &exitError{code: 2, err: fmt.Errorf("unexpected argument %q: %s takes only flags (see %s -h)", fs.Arg(0), fs.Name(), fs.Name())}
+}

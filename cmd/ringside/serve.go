@@ -38,8 +38,8 @@ func runServe(args []string) error {
 		}
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := strayArgs(fs); err != nil {
+		return err
 	}
 	cfg, err := config.Load(*path, os.Environ())
 	if err != nil {
@@ -73,6 +73,9 @@ func runDemo(args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if err := strayArgs(fs); err != nil {
 		return err
 	}
 	scfg := sim.DefaultConfig()

@@ -55,8 +55,8 @@ func tokenCmd(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 		return &exitError{code: 2} // flag printed the error and the usage
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
+	if err := strayArgs(fs); err != nil {
+		return err
 	}
 	if *role == "" {
 		return errors.New("token: --role is required (read, operate or admin)")
