@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -194,13 +195,36 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.notFound.serve(w, r, start)
 		return
 	}
-	// ServeMux redirects unclean paths (//v1/./health) to their clean
-	// form; rare, so a wrapper to learn the code is fine here.
-	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-	mh.ServeHTTP(sw, r)
-	h.m.requests.WithLabelValues("redirect", strconv.Itoa(sw.code)).Inc()
+	// ServeMux would redirect: an unclean path (//v1/./health,
+	// /v1/bulkcmd/../../etc) or a subtree without its slash
+	// (/v1/desires/node). An API client wants an answer, not an HTML
+	// redirect whose Location can even leave the API: a JSON 404, naming
+	// the canonical path when that is an endpoint.
+	e := errorBody{Error: "no such endpoint " + r.Method + " " + clip(r.URL.Path), Endpoints: h.endpoints}
+	cw := &captureWriter{h: http.Header{}}
+	mh.ServeHTTP(cw, r) // only to learn where it would redirect
+	to := ""
+	if u, err := url.Parse(cw.h.Get("Location")); err == nil {
+		to = u.Path
+	}
+	if strings.HasPrefix(to, "/v1/") || to == "/metrics" {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = to, ""
+		if rt, ok := func() (*route, bool) { m, _ := h.mux.Handler(r2); rt, ok := m.(*route); return rt, ok }(); !ok || rt != h.notFound {
+			e.Error += " (did you mean " + clip(to) + "?)"
+		}
+	}
+	h.writeError(w, r, http.StatusNotFound, e)
+	h.m.requests.WithLabelValues("redirect", "404").Inc()
 	h.redirect.Observe(time.Since(start).Seconds())
 }
+
+// captureWriter keeps a response's header and drops its body.
+type captureWriter struct{ h http.Header }
+
+func (c *captureWriter) Header() http.Header         { return c.h }
+func (c *captureWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (c *captureWriter) WriteHeader(int)             {}
 
 // ServeHTTP lets ServeMux hold routes; requests normally arrive through
 // handler.ServeHTTP, which calls serve directly.
@@ -368,16 +392,6 @@ func versionOr(v string) string {
 		return "dev"
 	}
 	return v
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 // slogPrintln adapts slog to promhttp's Logger.
