@@ -246,6 +246,7 @@ func TestErrors(t *testing.T) {
 		{"syntax", "listen_address: [\n", nil, []string{"ringside.yaml: yaml:"}},
 		{"two documents", "log_level: info\n---\nlog_level: debug\n", nil, []string{"more than one YAML document"}},
 		{"not a mapping", "- a\n- b\n", nil, []string{"the file must be a mapping"}},
+		{"not YAML at all", "root:x:0:0:root:/root:/bin/bash daemon:x:1:1:daemon:/usr/sbin\n", nil, []string{":1: the file must be a mapping of keys (listen_address: …, cassandra: …), not plain text (is it a ringside.yaml?)"}},
 		{"duplicate key", "log_level: info\nlog_level: debug\n", nil, []string{"already defined"}},
 		{"several at once", "log_level: loud\npeers:\n  scheme: ftp\n", nil, []string{":1: log_level: \"loud\" is not a level", ":3: peers.scheme: \"ftp\" is not one of http, https"}},
 

@@ -128,7 +128,13 @@ func (c *Config) decode(name string, b []byte) error {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return &Error{Origin: fmt.Sprintf("%s:%d", name, root.Line), Msg: "the file must be a mapping of keys (listen_address: …, cassandra: …), not " + describe(root)}
+		// Not the value itself: a wrong file given to --config (a key,
+		// a password file) is not to be pasted into a terminal or a log.
+		what := describe(root)
+		if root.Kind == yaml.ScalarNode {
+			what = "plain text (is it a ringside.yaml?)"
+		}
+		return &Error{Origin: fmt.Sprintf("%s:%d", name, root.Line), Msg: "the file must be a mapping of keys (listen_address: …, cassandra: …), not " + what}
 	}
 	var errs []error
 	c.walk(name, root, reflect.TypeFor[Config](), "", &errs)
@@ -271,6 +277,9 @@ func describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		if isNull(n) {
 			return "nothing"
+		}
+		if v := []rune(n.Value); len(v) > 40 {
+			return strconv.Quote(string(v[:40])) + "…"
 		}
 		return strconv.Quote(n.Value)
 	}
