@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ringside/ringside/internal/routes"
 )
 
 // Options configure New. The zero value works.
@@ -55,9 +57,11 @@ var Checks = []string{"coordinator", "replica", "cluster"}
 //	GET /v1/health/cluster       idem
 //	GET /v1/version              {"version": …}
 //	GET /metrics                 Prometheus text format
+//	GET /v1/openapi.json         the OpenAPI 3 document of the whole API
+//	GET /v1/openapi.yaml         the same, as written
 //
-// each with or without a trailing slash (CEP-1's examples use both), HEAD
-// wherever GET works. A known path with another method is a 405 with an
+// each with or without a trailing slash (CEP-1's examples use both; not
+// /metrics nor the documents), HEAD wherever GET works. A known path with another method is a 405 with an
 // Allow header; any other path a 404; both with a JSON body. The handler
 // starts no goroutines and keeps no per-request state.
 func New(src Source, opts Options) http.Handler {
@@ -70,7 +74,7 @@ func New(src Source, opts Options) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m.setVersion(opts.Version)
-	h := &handler{src: src, m: m, log: log, maxAge: opts.MaxAge, mux: http.NewServeMux()}
+	h := &handler{src: src, m: m, log: log, maxAge: opts.MaxAge, mux: routes.New()}
 	ageOnce.Do(buildAges)
 
 	for _, name := range Checks {
@@ -79,6 +83,13 @@ func New(src Source, opts Options) http.Handler {
 	}
 	version, _ := json.Marshal(map[string]string{"version": versionOr(opts.Version), "go": runtime.Version()})
 	h.handle("/v1/version", &route{kind: kindStatic, name: "version", body: version})
+	specJSON, err := OpenAPIJSON()
+	code := http.StatusOK
+	if err != nil { // the embedded document is broken: only a build can fix it
+		code, specJSON = http.StatusInternalServerError, []byte(`{"error":"openapi.yaml: `+jsonEscape(err.Error())+`"}`)
+	}
+	h.handleExact("/v1/openapi.json", &route{kind: kindStatic, name: "openapi", body: specJSON, code: code})
+	h.handleExact("/v1/openapi.yaml", &route{kind: kindStatic, name: "openapi", body: openAPIYAML, ctype: hdrYAML})
 
 	metrics := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog:      slogPrintln{log},
@@ -87,17 +98,19 @@ func New(src Source, opts Options) http.Handler {
 	curried := prometheus.Labels{"handler": "metrics"}
 	metrics = promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(curried),
 		promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(curried), metrics))
-	h.handle("/metrics", &route{kind: kindMetrics, name: "metrics", inner: metrics})
+	h.handleExact("/metrics", &route{kind: kindMetrics, name: "metrics", inner: metrics})
+	h.routes = h.mux.Routes()
 	for _, mt := range opts.Mounts {
 		labels := prometheus.Labels{"handler": mt.Name}
 		inner := promhttp.InstrumentHandlerDuration(m.duration.MustCurryWith(labels),
 			promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(labels), mt.Handler))
-		h.mux.Handle(mt.Prefix, h.newRoute(&route{kind: kindMetrics, name: mt.Name, inner: inner}))
+		h.mux.Fallback(mt.Prefix, h.newRoute(&route{kind: kindMetrics, name: mt.Name, inner: inner}))
 		h.endpoints = append(h.endpoints, mt.Endpoints...)
+		h.routes = append(h.routes, mountRoutes(mt)...)
 	}
 
 	h.notFound = h.newRoute(&route{kind: kindNotFound, name: "notfound"})
-	h.mux.Handle("/", h.notFound)
+	h.mux.Fallback("/", h.notFound)
 	h.invalid = h.newRoute(&route{kind: kindInvalid, name: "invalid"})
 	h.redirect = m.duration.WithLabelValues("redirect")
 	return h
@@ -108,7 +121,8 @@ type handler struct {
 	m      *Metrics
 	log    *slog.Logger
 	maxAge time.Duration
-	mux    *http.ServeMux
+	mux    *routes.Mux
+	routes []string // every route served, mounts' included
 
 	notFound, invalid *route
 	redirect          prometheus.Observer
@@ -134,6 +148,8 @@ type route struct {
 	name    string       // the handler label, and the report name
 	pending []byte       // kindHealth: body while no report exists
 	body    []byte       // kindStatic
+	code    int          // kindStatic; 0 is 200
+	ctype   []string     // kindStatic; nil is application/json
 	inner   http.Handler // kindMetrics
 	path    string       // kindNotAllowed
 
@@ -164,15 +180,45 @@ func (h *handler) newRoute(rt *route) *route {
 // paths without a method for the 405: ServeMux prefers the pattern with a
 // method, so only other methods reach the second.
 func (h *handler) handle(path string, rt *route) {
+	h.handleExact(path, rt)
+	h.mux.Handle("GET "+path+"/{$}", rt)
+	h.mux.Fallback(path+"/{$}", h.newRoute(&route{kind: kindNotAllowed, name: rt.name, path: path}))
+}
+
+// handleExact is handle without the trailing slash: /metrics/ is not a
+// Prometheus convention, nor openapi.json/ a file name.
+func (h *handler) handleExact(path string, rt *route) {
 	h.newRoute(rt)
-	na := h.newRoute(&route{kind: kindNotAllowed, name: rt.name, path: path})
 	h.mux.Handle("GET "+path, rt)
-	h.mux.Handle(path, na)
-	if rt.kind != kindMetrics { // /metrics/ is not a Prometheus convention
-		h.mux.Handle("GET "+path+"/{$}", rt)
-		h.mux.Handle(path+"/{$}", na)
-	}
+	h.mux.Fallback(path, h.newRoute(&route{kind: kindNotAllowed, name: rt.name, path: path}))
 	h.endpoints = append(h.endpoints, "GET "+path)
+}
+
+// Routes lists every route the handler serves, as ServeMux patterns
+// ("GET /v1/health/coordinator", "POST /v1/bulkcmd/{cmd}"): its own and
+// those of its mounts that the mount's prefix lets through. A mounted
+// handler that cannot list its routes (see routes.Lister) is listed as
+// "* <prefix>", which no route check accepts.
+func (h *handler) Routes() []string { return append([]string(nil), h.routes...) }
+
+func mountRoutes(mt Mount) []string {
+	inner, ok := routes.Of(mt.Handler)
+	if !ok {
+		return []string{"* " + mt.Prefix}
+	}
+	var out []string
+	for _, p := range inner {
+		_, path := routes.Split(p)
+		// The path a pattern matches at least, as the prefix sees it.
+		lit := strings.TrimSuffix(path, "{$}")
+		if i := strings.Index(lit, "{"); i >= 0 {
+			lit = lit[:i]
+		}
+		if lit == mt.Prefix || strings.HasSuffix(mt.Prefix, "/") && strings.HasPrefix(lit, mt.Prefix) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -233,6 +279,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.serve(w,
 // Header values shared by all responses; net/http only reads them.
 var (
 	hdrJSON    = []string{"application/json"}
+	hdrYAML    = []string{"application/yaml"}
 	hdrNoStore = []string{"no-store"}
 	hdrAllow   = []string{"GET, HEAD"}
 	emptyJSON  = []byte("{}")
@@ -249,6 +296,14 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, start time.Time) 
 	case kindStatic:
 		hdr := w.Header()
 		hdr["Content-Type"] = hdrJSON
+		if rt.ctype != nil {
+			hdr["Content-Type"] = rt.ctype
+		}
+		if rt.code != 0 {
+			w.WriteHeader(rt.code)
+			w.Write(rt.body)
+			break
+		}
 		w.WriteHeader(http.StatusOK)
 		w.Write(rt.body)
 		rt.c200.Inc()

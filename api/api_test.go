@@ -138,7 +138,7 @@ func TestNotFound(t *testing.T) {
 				continue
 			}
 			// An unclean path (a ServeMux redirect) also names the clean one.
-			if want := "no such endpoint " + method + " " + target; (e.Error != want && !strings.HasPrefix(e.Error, want+" (did you mean /")) || len(e.Endpoints) != 5 {
+			if want := "no such endpoint " + method + " " + target; (e.Error != want && !strings.HasPrefix(e.Error, want+" (did you mean /")) || len(e.Endpoints) != 7 {
 				t.Errorf("%s %s: %+v, want error %q and the endpoints", method, target, e, want)
 			}
 		}
@@ -151,7 +151,7 @@ func TestNotFound(t *testing.T) {
 
 func TestMethodNotAllowed(t *testing.T) {
 	h, _, _ := newTestHandler(t, Options{})
-	for _, path := range []string{"/v1/health/coordinator", "/v1/health/replica/", "/v1/health/cluster", "/v1/version", "/metrics"} {
+	for _, path := range []string{"/v1/health/coordinator", "/v1/health/replica/", "/v1/health/cluster", "/v1/version", "/metrics", "/v1/openapi.json", "/v1/openapi.yaml"} {
 		for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "BREW"} {
 			w := do(h, method, path)
 			var e errorBody

@@ -370,12 +370,14 @@ func TestFlushOneDC(t *testing.T) {
 		t.Errorf("peer requests per sidecar %v after a local flush", got)
 	}
 
-	// An unknown keyspace fails with Cassandra's message; all failed: 502.
+	// An unknown keyspace fails with Cassandra's message (this cluster
+	// has no SchemaGuard to refuse it first): every node refused the
+	// parameters, the caller's mistake, so a 400 with each node's 400.
 	// (The topology has one node per rack.)
 	a = do(t, "POST", bc.nodes[0].srv.URL+"/v1/bulkcmd/flush?rack=dc2:rack3", `{"keyspace": "nosuchks"}`)
 	a.decode(t, &ans)
-	if a.status != http.StatusBadGateway || len(ans.Success) != 0 || !slices.Equal(ans.Failure, []string{bc.nodes[5].sim.Endpoint()}) ||
-		!strings.Contains(ans.Nodes[0].Error, "Keyspace nosuchks does not exist") {
+	if a.status != http.StatusBadRequest || len(ans.Success) != 0 || !slices.Equal(ans.Failure, []string{bc.nodes[5].sim.Endpoint()}) ||
+		!strings.Contains(ans.Nodes[0].Error, "Keyspace nosuchks does not exist") || ans.Nodes[0].Status != http.StatusBadRequest {
 		t.Errorf("unknown keyspace: %d %s", a.status, a.body)
 	}
 }
@@ -495,7 +497,8 @@ func TestRefusedRequests(t *testing.T) {
 	}{
 		{"setcompactionthroughput", `{"rate_in_mb": -1}`, map[string]string{"rate_in_mb": "at least 0"}},
 		{"setcompactionthroughput", `{"rate_in_mb": "12"}`, map[string]string{"rate_in_mb": "not a string"}},
-		{"setcompactionthroughput", `{"rate_in_mb": 12.5}`, map[string]string{"rate_in_mb": "integer"}},
+		{"setcompactionthroughput", `{"rate_in_mb": 12.5}`, map[string]string{"rate_in_mb": "must be a whole number, not 12.5"}},
+		{"setcompactionthroughput", `{"rate_in_mb": 1e300}`, map[string]string{"rate_in_mb": "out of range"}},
 		{"setcompactionthroughput", `{"rate_in_mb": 2147483647}`, map[string]string{"rate_in_mb": "at most 2147483646"}},
 		{"setcompactionthroughput", ``, map[string]string{"rate_in_mb": "required"}},
 		{"setcompactionthroughput", `{"rate_in_mb": 12, "rate": 12}`, map[string]string{"rate": "unknown parameter"}},

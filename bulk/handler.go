@@ -5,17 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/internal/jsonhttp"
+	"github.com/ringside/ringside/internal/jsonin"
+	"github.com/ringside/ringside/internal/routes"
 )
 
 // LongTimeout is the per-node timeout of asynchronous commands (jobs):
@@ -25,9 +27,6 @@ import (
 // command can outlast: it then keeps running on the node, and its
 // failure says so.
 const LongTimeout = 24 * time.Hour
-
-// maxBody bounds a request body; parameters are small.
-const maxBody = 1 << 20
 
 // AvailabilityGuard is implemented by a fanout.Cluster that can tell
 // whether the given nodes going down together (on top of the nodes down
@@ -46,6 +45,8 @@ type Answer struct {
 	Success []string        `json:"success"`
 	Failure []string        `json:"failure"`
 	Nodes   []fanout.Result `json:"nodes"`
+	// Error is set when the command failed on every node (a 502).
+	Error string `json:"error,omitempty"`
 }
 
 // Accepted is the 202 answer of an asynchronous command.
@@ -79,7 +80,29 @@ func Handler(reg *Registry, n Node, c fanout.Cluster, jobs *Jobs, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &handler{reg: reg, n: n, c: c, jobs: jobs, log: log}
+	h := &handler{reg: reg, n: n, c: c, jobs: jobs, log: log}
+	mux := routes.New()
+	for _, p := range []string{"/v1/bulkcmd", "/v1/bulkcmd/{$}"} {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { h.list(w) })
+		mux.FallbackFunc(p, notAllowed(http.MethodGet))
+	}
+	mux.HandleFunc("POST /v1/bulkcmd/{cmd}", func(w http.ResponseWriter, r *http.Request) { h.run(w, r, r.PathValue("cmd")) })
+	mux.HandleFunc("POST /v1/peer/bulkcmd/{cmd}", func(w http.ResponseWriter, r *http.Request) { h.peer(w, r, r.PathValue("cmd")) })
+	for _, p := range []string{"/v1/jobs", "/v1/jobs/{$}"} {
+		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"jobs": h.jobs.List()})
+		})
+		mux.FallbackFunc(p, notAllowed(http.MethodGet))
+	}
+	mux.HandleFunc("GET /v1/jobs/{id}", func(w http.ResponseWriter, r *http.Request) { h.job(w, r.PathValue("id")) })
+	// What is below the command and job paths but not one segment (or
+	// not the method) is answered as those are: 405, or the 404 of an
+	// unknown command or job.
+	mux.FallbackFunc("/v1/bulkcmd/", below("/v1/bulkcmd/", http.MethodPost, h.unknownCommand))
+	mux.FallbackFunc("/v1/peer/bulkcmd/", below("/v1/peer/bulkcmd/", http.MethodPost, h.unknownCommand))
+	mux.FallbackFunc("/v1/jobs/", below("/v1/jobs/", http.MethodGet, h.job))
+	mux.FallbackFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusNotFound, "not found") })
+	return mux
 }
 
 type handler struct {
@@ -90,53 +113,44 @@ type handler struct {
 	log  *slog.Logger
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	switch {
-	case p == "/v1/bulkcmd" || p == "/v1/bulkcmd/":
-		if allow(w, r, http.MethodGet) {
-			h.list(w)
+func (h *handler) job(w http.ResponseWriter, id string) {
+	v, ok := h.jobs.Get(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no job %q (jobs are kept in memory: finished ones for a while, none across a sidecar restart)", clip(id)))
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *handler) unknownCommand(w http.ResponseWriter, name string) {
+	writeJSON(w, http.StatusNotFound, map[string]any{
+		"error":    fmt.Sprintf("unknown command %q", clip(name)),
+		"commands": h.reg.Names(),
+	})
+}
+
+// below answers a path under prefix that no route took: a 405 for
+// another method than want, else notFound with the rest of the path.
+func below(prefix, want string, notFound func(w http.ResponseWriter, rest string)) http.HandlerFunc {
+	na := notAllowed(want)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != want && !(want == http.MethodGet && r.Method == http.MethodHead) {
+			na(w, r)
+			return
 		}
-	case strings.HasPrefix(p, "/v1/bulkcmd/"):
-		if allow(w, r, http.MethodPost) {
-			h.run(w, r, strings.TrimPrefix(p, "/v1/bulkcmd/"))
-		}
-	case strings.HasPrefix(p, "/v1/peer/bulkcmd/"):
-		if allow(w, r, http.MethodPost) {
-			h.peer(w, r, strings.TrimPrefix(p, "/v1/peer/bulkcmd/"))
-		}
-	case p == "/v1/jobs" || p == "/v1/jobs/":
-		if allow(w, r, http.MethodGet) {
-			writeJSON(w, http.StatusOK, map[string]any{"jobs": h.jobs.List()})
-		}
-	case strings.HasPrefix(p, "/v1/jobs/"):
-		if allow(w, r, http.MethodGet) {
-			id := strings.TrimPrefix(p, "/v1/jobs/")
-			v, ok := h.jobs.Get(id)
-			if !ok {
-				writeError(w, http.StatusNotFound, fmt.Sprintf("no job %q (jobs are kept in memory: finished ones for a while, none across a sidecar restart)", clip(id)))
-				return
-			}
-			writeJSON(w, http.StatusOK, v)
-		}
-	default:
-		writeError(w, http.StatusNotFound, "not found")
+		notFound(w, strings.TrimPrefix(r.URL.Path, prefix))
 	}
 }
 
-// allow answers 405 with Allow unless the method is want (GET also
-// allows HEAD).
-func allow(w http.ResponseWriter, r *http.Request, want string) bool {
-	if r.Method == want || want == http.MethodGet && r.Method == http.MethodHead {
-		return true
-	}
-	allowed := want
+// notAllowed answers 405 with Allow: want (GET also allows HEAD).
+func notAllowed(want string) http.HandlerFunc {
+	allowed := []string{want}
 	if want == http.MethodGet {
-		allowed = "GET, HEAD"
+		allowed = append(allowed, http.MethodHead)
 	}
-	w.Header().Set("Allow", allowed)
-	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", clip(r.Method), want))
-	return false
+	return func(w http.ResponseWriter, r *http.Request) {
+		jsonhttp.NotAllowed(w, fmt.Sprintf("method %s not allowed; use %s", clip(r.Method), want), allowed...)
+	}
 }
 
 func (h *handler) list(w http.ResponseWriter) {
@@ -162,10 +176,7 @@ var runQuery = map[string]bool{"scope": true, "dc": true, "rack": true, "hosts":
 func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
 	cmd, ok := h.reg.Lookup(name)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]any{
-			"error":    fmt.Sprintf("unknown command %q", clip(name)),
-			"commands": h.reg.Names(),
-		})
+		h.unknownCommand(w, name)
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -203,6 +214,14 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
 	if err != nil {
 		writeParamError(w, err)
 		return
+	}
+	if ks := params.String("keyspace"); ks != "" {
+		if g, ok := h.c.(SchemaGuard); ok {
+			if err := g.CheckKeyspace(r.Context(), ks); err != nil {
+				writeParamError(w, err)
+				return
+			}
+		}
 	}
 	sel, err := fanout.ParseSelector(q, "cluster")
 	if err != nil {
@@ -247,7 +266,12 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
 		Path:   "/v1/peer/bulkcmd/" + cmd.Name,
 		Body:   norm,
 		Header: forwardHeader(r),
-		Local:  func(ctx context.Context) (any, error) { return cmd.Run(ctx, h.n, params) },
+	}
+	var localMistake atomic.Bool
+	req.Local = func(ctx context.Context) (any, error) {
+		v, err := cmd.Run(ctx, h.n, params)
+		localMistake.Store(callerMistake(err))
+		return v, err
 	}
 	client := h.client(async)
 
@@ -283,8 +307,13 @@ func (h *handler) run(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	a := answer(cmd.Name, params, results)
 	status := http.StatusOK
-	if len(a.Success) == 0 {
+	if allCallerMistakes(results, localMistake.Load()) {
+		// Every node refused the arguments: the caller's mistake.
+		status = http.StatusBadRequest
+		a.Error = "every node refused the parameters: " + results[0].Error
+	} else if len(a.Success) == 0 {
 		status = http.StatusBadGateway
+		a.Error = fmt.Sprintf("%s failed on every selected node (%d)", cmd.Name, len(results))
 	}
 	h.log.Info("bulk command", "command", cmd.Name, "nodes", len(targets), "failed", len(a.Failure))
 	writeJSON(w, status, a)
@@ -349,21 +378,23 @@ func (h *handler) peer(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	v, err := cmd.Run(r.Context(), h.n, params)
-	if err != nil {
+	code := http.StatusInternalServerError
+	if callerMistake(err) {
+		code = http.StatusBadRequest
+	} else if err != nil {
 		h.log.Warn("bulk command failed on this node", "command", cmd.Name, "err", err)
 	}
-	fanout.WritePeerAnswer(w, v, err, http.StatusInternalServerError)
+	fanout.WritePeerAnswer(w, v, err, code)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
-		} else {
-			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-		}
+	b, err := jsonin.Read(r) // the limit of every body of the API
+	switch {
+	case errors.Is(err, jsonin.ErrTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, err.Error())
 		return nil, false
 	}
 	return b, true

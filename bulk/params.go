@@ -9,13 +9,14 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
+
+	"github.com/ringside/ringside/internal/jsonin"
 )
 
 // Parameter types.
 const (
-	TypeInt     = "int"     // a JSON integer (no fraction, no exponent)
+	TypeInt     = "int"     // a JSON number that is a whole number (12, 1e3, 12.0)
 	TypeBool    = "bool"    // true or false
 	TypeString  = "string"  // a non-empty JSON string
 	TypeStrings = "strings" // a JSON array of non-empty strings
@@ -276,12 +277,10 @@ func (p Param) decode(raw json.RawMessage) (any, string) {
 		if rawKind(raw) != "a number" {
 			return nil, "must be an integer, not " + rawKind(raw)
 		}
-		n, err := strconv.ParseInt(string(raw), 10, 64)
+		// The same rule as settings: 1e3 and 12.0 are whole numbers.
+		n, err := jsonin.Whole(string(raw))
 		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return nil, "out of range"
-			}
-			return nil, "must be an integer (no fraction or exponent), not " + clip(string(raw))
+			return nil, err.Error()
 		}
 		if p.Min != nil && n < *p.Min {
 			return nil, fmt.Sprintf("must be at least %d", *p.Min)

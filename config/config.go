@@ -83,10 +83,13 @@ type Health struct {
 // Peers is how the cluster check reaches the other nodes' sidecars.
 type Peers struct {
 	// Port of the peer sidecars; 0 means the port of ListenAddress.
-	Port        int           `yaml:"port"`
-	Timeout     time.Duration `yaml:"timeout"`
-	Concurrency int           `yaml:"concurrency"`
-	Scheme      string        `yaml:"scheme"`
+	Port    int           `yaml:"port"`
+	Timeout time.Duration `yaml:"timeout"`
+	// Concurrency is the most peers asked at once, by the cluster check
+	// and by fan-outs; a fan-out also stays within a quarter of
+	// RLIMIT_NOFILE (docs/bulk.md, "Fan-out width").
+	Concurrency int    `yaml:"concurrency"`
+	Scheme      string `yaml:"scheme"`
 }
 
 // Lifecycle is how the node is stopped and started
@@ -195,7 +198,7 @@ func Default() *Config {
 		},
 		Peers: Peers{
 			Timeout:     2 * time.Second,
-			Concurrency: 64,
+			Concurrency: 1024, // fanout.DefaultConcurrency: 1000 nodes in one wave
 			Scheme:      "http",
 		},
 		Lifecycle: Lifecycle{

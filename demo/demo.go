@@ -42,6 +42,14 @@ type Options struct {
 	// node that holds part of system_auth), and says so in
 	// Demo.SystemReplication.
 	KeepSystemReplication bool
+	// Localhost, when set, makes the first node's sidecar answer on
+	// localhost at Port too (127.0.0.1 and ::1), besides its node address,
+	// so that CEP-1's `curl localhost:5000/…` examples work as written.
+	Localhost bool
+	// SampleData creates SampleKeyspace over every DC with a table and
+	// some rows (Demo.Sample has the statements), for the README's flush
+	// and cleanup examples.
+	SampleData bool
 	// Secure switches on TLS for every sidecar's API, mutual TLS between
 	// sidecars (a cluster CA) and JWT bearer tokens (an HS256 secret); the
 	// CA and a token per role are in Demo.Security.
@@ -56,20 +64,27 @@ type Demo struct {
 	// SystemReplication are the ALTER KEYSPACE statements the demo ran on
 	// the system keyspaces (none with Options.KeepSystemReplication).
 	SystemReplication []string
-	tmp               string
-	cancel            context.CancelFunc
-	wg                sync.WaitGroup
+	// Sample are the statements Options.SampleData ran.
+	Sample []string
+	// LocalURL is the first sidecar's localhost URL (Options.Localhost).
+	LocalURL string
+	tmp      string
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Sidecar is one node's sidecar.
 type Sidecar struct {
-	Node    *sim.Node
-	Config  *config.Config
-	URL     string // http://address:port
-	sidecar *sidecar.Sidecar
-	cancel  context.CancelFunc
-	done    chan struct{}
-	log     *slog.Logger
+	Node   *sim.Node
+	Config *config.Config
+	URL    string // http://address:port
+	// LocalPort, when set, is a port on localhost this sidecar also
+	// answers on.
+	LocalPort int
+	sidecar   *sidecar.Sidecar
+	cancel    context.CancelFunc
+	done      chan struct{}
+	log       *slog.Logger
 }
 
 // SidecarConfig is what a sidecar beside node n is configured with: the
@@ -175,6 +190,14 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		}
 		d.SystemReplication = stmts
 	}
+	if o.SampleData {
+		stmts, err := sampleData(c)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.Sample = stmts
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.wg.Add(1)
@@ -207,6 +230,10 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 			scheme = "https://"
 		}
 		sc := &Sidecar{Node: n, Config: cfg, URL: scheme + cfg.ListenAddress, log: log.With("sidecar", n.Addr.String())}
+		if o.Localhost && len(d.Sidecars) == 0 {
+			sc.LocalPort = o.Port
+			d.LocalURL = fmt.Sprintf("%slocalhost:%d", scheme, o.Port)
+		}
 		if err := sc.Start(); err != nil {
 			d.Close()
 			return nil, err
@@ -232,6 +259,14 @@ func (sc *Sidecar) Start() error {
 	ln, err := net.Listen("tcp", sc.Config.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("sidecar of %s: %w", sc.Node.Addr, err)
+	}
+	if sc.LocalPort != 0 {
+		local, err := listenLocal(sc.LocalPort)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("sidecar of %s: %w", sc.Node.Addr, err)
+		}
+		ln = newMultiListener(append([]net.Listener{ln}, local...)...)
 	}
 	s, err := sidecar.New(sc.Config, sc.log)
 	if err != nil {
@@ -284,6 +319,24 @@ func (d *Demo) Close() {
 // operator runs on a new cluster (docs/before-you-start.md) and returns them.
 // A fresh cluster holds nothing to repair after them.
 func networkTopologySystemKeyspaces(c *sim.Cluster) ([]string, error) {
+	s, err := session(c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var done []string
+	for _, ks := range []string{"system_auth", "system_distributed", "system_traces"} {
+		q := fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", ks, replicationPerDC(c))
+		if err := s.Query(q).Exec(); err != nil {
+			return nil, fmt.Errorf("demo: %s: %w", q, err)
+		}
+		done = append(done, q+";")
+	}
+	return done, nil
+}
+
+// replicationPerDC is "'dc1': 3, 'dc2': 3": RF min(3, nodes) in every DC.
+func replicationPerDC(c *sim.Cluster) string {
 	perDC := map[string]int{}
 	for _, n := range c.Nodes() {
 		perDC[n.DC]++
@@ -292,6 +345,11 @@ func networkTopologySystemKeyspaces(c *sim.Cluster) ([]string, error) {
 	for _, dc := range c.Config().DCs {
 		parts = append(parts, fmt.Sprintf("'%s': %d", dc.Name, min(3, perDC[dc.Name])))
 	}
+	return strings.Join(parts, ", ")
+}
+
+// session is a CQL session on the first node, as the cluster's superuser.
+func session(c *sim.Cluster) (*gocql.Session, error) {
 	n := c.Nodes()[0]
 	cc := gocql.NewCluster(n.Addr.String())
 	cc.Port = c.Config().NativePort
@@ -304,16 +362,49 @@ func networkTopologySystemKeyspaces(c *sim.Cluster) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: connecting to %s: %w", n.Addr, err)
 	}
+	return s, nil
+}
+
+// SampleKeyspace is the user keyspace Options.SampleData creates.
+const SampleKeyspace = "shop"
+
+// sampleData creates SampleKeyspace with NetworkTopologyStrategy over
+// every DC (RF min(3, nodes of the DC)), a table and some rows, written at
+// ALL so that every replica holds them.
+func sampleData(c *sim.Cluster) ([]string, error) {
+	s, err := session(c)
+	if err != nil {
+		return nil, err
+	}
 	defer s.Close()
-	var done []string
-	for _, ks := range []string{"system_auth", "system_distributed", "system_traces"} {
-		q := fmt.Sprintf("ALTER KEYSPACE %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", ks, strings.Join(parts, ", "))
+	stmts := []string{
+		fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'NetworkTopologyStrategy', %s}", SampleKeyspace, replicationPerDC(c)),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.orders (customer text, placed timeuuid, item text, quantity int, PRIMARY KEY (customer, placed))", SampleKeyspace),
+	}
+	for _, q := range stmts {
 		if err := s.Query(q).Exec(); err != nil {
 			return nil, fmt.Errorf("demo: %s: %w", q, err)
 		}
-		done = append(done, q+";")
 	}
-	return done, nil
+	rows := 0
+	for i, customer := range []string{"ada", "grace", "edsger", "barbara", "donald", "frances", "leslie", "ken"} {
+		for j, item := range []string{"disk", "fan", "cable"} {
+			q := fmt.Sprintf("INSERT INTO %s.orders (customer, placed, item, quantity) VALUES (?, now(), ?, ?)", SampleKeyspace)
+			if err := s.Query(q, customer, item, 1+(i+j)%4).Consistency(gocql.All).Exec(); err != nil {
+				return nil, fmt.Errorf("demo: inserting sample rows: %w", err)
+			}
+			rows++
+		}
+	}
+	return append(addSemicolons(stmts), fmt.Sprintf("-- %d rows in %s.orders, written at ALL", rows, SampleKeyspace)), nil
+}
+
+func addSemicolons(stmts []string) []string {
+	out := make([]string, len(stmts))
+	for i, q := range stmts {
+		out[i] = q + ";"
+	}
+	return out
 }
 
 // Targets is the nodes this sidecar knows (itself first).

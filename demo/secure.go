@@ -61,7 +61,7 @@ func newSecurity(dir string) (*Security, error) {
 // is also the peer certificate for mutual TLS), the CA and the secret.
 func (s *Security) configure(n *sim.Node, cfg *config.Config) error {
 	host, _, _ := net.SplitHostPort(cfg.ListenAddress)
-	ips := []net.IP{net.ParseIP(n.Addr.String()), net.IPv4(127, 0, 0, 1)}
+	ips := []net.IP{net.ParseIP(n.Addr.String()), net.IPv4(127, 0, 0, 1), net.IPv6loopback}
 	if ip := net.ParseIP(host); ip != nil && !ip.Equal(ips[0]) {
 		ips = append(ips, ip)
 	}

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ringside/ringside/internal/jsonin"
 	"github.com/ringside/ringside/store"
 	"slices"
 	"sort"
@@ -198,16 +199,16 @@ func (d *Desire) count(s NodeState) int {
 
 // Request is a POST /v1/desires/cluster body.
 type Request struct {
-	Type              string   `json:"type"`
-	By                *int64   `json:"by"`
-	OlderThan         *Time    `json:"older_than,omitempty"`
-	DC                []string `json:"dc,omitempty"`
-	Rack              []string `json:"rack,omitempty"`
-	Nodes             []string `json:"nodes,omitempty"`
-	ConsistencyLevels []string `json:"consistency_levels,omitempty"`
-	MaxParallel       *int     `json:"max_parallel,omitempty"`
-	DryRun            bool     `json:"dry_run,omitempty"`
-	Force             bool     `json:"force,omitempty"`
+	Type              string      `json:"type"`
+	By                *jsonin.Int `json:"by"`
+	OlderThan         *Time       `json:"older_than,omitempty"`
+	DC                []string    `json:"dc,omitempty"`
+	Rack              []string    `json:"rack,omitempty"`
+	Nodes             []string    `json:"nodes,omitempty"`
+	ConsistencyLevels []string    `json:"consistency_levels,omitempty"`
+	MaxParallel       *jsonin.Int `json:"max_parallel,omitempty"`
+	DryRun            bool        `json:"dry_run,omitempty"`
+	Force             bool        `json:"force,omitempty"`
 }
 
 // Time is a time given as unix seconds (a number, fractions allowed) or
@@ -259,6 +260,19 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // ParseRequest decodes a body strictly: unknown fields are refused.
 func ParseRequest(b []byte) (*Request, error) {
+	// Numbers first, to name the field: the same whole numbers as
+	// settings and bulk parameters take (1e3, 12.0), short errors.
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(b, &raw) == nil {
+		for _, f := range []string{"by", "max_parallel"} {
+			if v, ok := raw[f]; ok {
+				var n jsonin.Int
+				if err := n.UnmarshalJSON(v); err != nil {
+					return nil, &FieldError{f, err.Error()}
+				}
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var r Request
@@ -294,7 +308,7 @@ func (r *Request) validate(now time.Time, defaultLevels []string) error {
 	if r.By == nil {
 		return &FieldError{"by", "missing: the unix time (seconds) by which the desire should be met"}
 	}
-	if *r.By <= now.Unix() {
+	if int64(*r.By) <= now.Unix() {
 		return &FieldError{"by", fmt.Sprintf("%d is not in the future (now %d)", *r.By, now.Unix())}
 	}
 	if r.OlderThan != nil && r.OlderThan.After(now.Add(time.Minute)) {

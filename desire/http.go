@@ -3,12 +3,14 @@ package desire
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ringside/ringside/internal/jsonhttp"
+	"github.com/ringside/ringside/internal/jsonin"
+	"github.com/ringside/ringside/internal/routes"
 )
 
 // Paths served by Handler.
@@ -131,7 +133,7 @@ func Render(d *Desire, now time.Time, perWave time.Duration) Document {
 //	POST /v1/desires/cluster/cancel
 //	GET  /v1/peer/desires/view         this node's view, for a peer's gate
 func Handler(s *Service, view func(ctx context.Context) View) http.Handler {
-	mux := http.NewServeMux()
+	mux := routes.New()
 	for _, p := range []string{PathCluster, PathCluster + "/{$}"} {
 		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
 			d, err := s.Current(r.Context())
@@ -142,9 +144,13 @@ func Handler(s *Service, view func(ctx context.Context) View) http.Handler {
 			jsonhttp.Write(w, http.StatusOK, Render(d, s.now(), s.cfg.RestartEstimate))
 		})
 		mux.HandleFunc("POST "+p, func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			body, err := jsonin.Read(r) // the limit of every body of the API
 			if err != nil {
-				jsonhttp.Write(w, http.StatusBadRequest, map[string]any{"error": "reading the body: " + err.Error()})
+				code := http.StatusBadRequest
+				if errors.Is(err, jsonin.ErrTooLarge) {
+					code = http.StatusRequestEntityTooLarge
+				}
+				jsonhttp.Write(w, code, map[string]any{"error": err.Error()})
 				return
 			}
 			if dr := r.URL.Query().Get("dry_run"); dr != "" {
@@ -180,16 +186,31 @@ func Handler(s *Service, view func(ctx context.Context) View) http.Handler {
 	mux.HandleFunc("GET "+PathView, func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, http.StatusOK, view(r.Context()))
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		code := http.StatusNotFound
-		msg := "no such endpoint " + r.Method + " " + r.URL.Path
-		if r.URL.Path == PathCluster || r.URL.Path == PathCluster+"/" {
-			code, msg = http.StatusMethodNotAllowed, r.Method+" not allowed on "+PathCluster+"; use GET or POST"
-			w.Header().Set("Allow", "GET, POST")
-		}
-		jsonhttp.Write(w, code, map[string]any{"error": msg, "endpoints": Endpoints})
+	for _, p := range []string{PathCluster, PathCluster + "/{$}"} {
+		mux.FallbackFunc(p, notAllowed(PathCluster, http.MethodGet, http.MethodHead, http.MethodPost))
+	}
+	for _, op := range []string{"pause", "resume", "cancel"} {
+		mux.FallbackFunc(PathCluster+"/"+op, notAllowed(PathCluster+"/"+op, http.MethodPost))
+	}
+	mux.FallbackFunc(PathView, notAllowed(PathView, http.MethodGet, http.MethodHead))
+	mux.FallbackFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		jsonhttp.Write(w, http.StatusNotFound, map[string]any{"error": "no such endpoint " + r.Method + " " + clip(r.URL.Path), "endpoints": Endpoints})
 	})
 	return mux
+}
+
+func notAllowed(path string, allow ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		jsonhttp.NotAllowed(w, clip(r.Method)+" not allowed on "+path+"; use "+strings.Join(allow, ", "), allow...)
+	}
+}
+
+// clip keeps echoed input short.
+func clip(s string) string {
+	if len(s) > 256 {
+		return s[:256] + "…"
+	}
+	return s
 }
 
 // withDryRun sets dry_run in a JSON object body (left alone if it is not one).

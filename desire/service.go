@@ -266,11 +266,11 @@ func (s *Service) Post(ctx context.Context, body []byte) (*Desire, error) {
 	if r.OlderThan != nil {
 		older = r.OlderThan.Time
 	}
-	d := &Desire{By: *r.By, Type: r.Type, State: Pending, Created: now, OlderThan: older, Scope: scope,
+	d := &Desire{By: int64(*r.By), Type: r.Type, State: Pending, Created: now, OlderThan: older, Scope: scope,
 		ConsistencyLevels: r.ConsistencyLevels, Force: r.Force, Wave: -1, Nodes: map[string]*Node{},
 		Request: r.canonical()}
 	if r.MaxParallel != nil {
-		d.MaxParallel = *r.MaxParallel
+		d.MaxParallel = int(*r.MaxParallel)
 	}
 	var hosts []string
 	for _, m := range in {

@@ -199,21 +199,60 @@ type Request struct {
 
 // Client fans requests out to peer sidecars.
 type Client struct {
-	HTTP        *http.Client
-	Concurrency int           // nodes at once (default 64)
+	// HTTP should keep one idle connection per peer (MaxIdleConns 0,
+	// MaxIdleConnsPerHost ≥ 1), so a fan-out reuses them rather than
+	// dialing every node again; nil uses such a client.
+	HTTP *http.Client
+	// Concurrency is the most nodes asked at once (0: DefaultConcurrency);
+	// Do also bounds it by the targets and by the open-file limit.
+	Concurrency int
 	Timeout     time.Duration // per node (default 30s)
 }
+
+// DefaultConcurrency is wide enough that a fan-out to up to 1024 nodes
+// runs in one wave, finishing near the slowest node's time; a narrower
+// width takes ⌈nodes / width⌉ waves (64 took 16 for 1000 nodes).
+const DefaultConcurrency = 1024
+
+// fdShare is the part of the open-file limit one fan-out may hold in
+// sockets at once: the rest is for what grows with the cluster too (an
+// idle connection to every peer, every peer's connections to this
+// sidecar) and for CQL, JMX and files.
+const fdShare = 4
+
+// openFileLimit is the process's soft RLIMIT_NOFILE (Go raises it to the
+// hard limit at start-up); ok false where it cannot be known.
+var openFileLimit = nofileLimit
+
+// Width is how many of n targets Do asks at once: Concurrency (or
+// DefaultConcurrency), at most n, and at most a quarter of the open-file
+// limit, so a wide fan-out cannot exhaust the file descriptors.
+func (c *Client) Width(n int) int {
+	w := c.Concurrency
+	if w <= 0 {
+		w = DefaultConcurrency
+	}
+	if lim, ok := openFileLimit(); ok {
+		w = int(min(uint64(w), max(lim/fdShare, 1)))
+	}
+	return max(1, min(w, n))
+}
+
+// defaultHTTP keeps an idle connection to every peer: http.DefaultClient
+// keeps 100 in all, so a 1000-node fan-out would dial 900 nodes anew.
+var defaultHTTP = &http.Client{Transport: &http.Transport{
+	Proxy:               nil,
+	MaxIdleConns:        0,
+	MaxIdleConnsPerHost: 4,
+	IdleConnTimeout:     90 * time.Second,
+}}
 
 // Do runs req on every target and returns the results in target order.
 // A peer that does not answer within the timeout is a failure for that
 // node only.
 func (c *Client) Do(ctx context.Context, targets []Target, req Request) []Result {
 	results := make([]Result, len(targets))
-	conc := c.Concurrency
-	if conc <= 0 {
-		conc = 64
-	}
-	sem := make(chan struct{}, conc)
+	sem := make(chan struct{}, c.Width(len(targets)))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i, t := range targets {
@@ -297,7 +336,7 @@ func (c *Client) remote(ctx context.Context, t Target, req Request) Result {
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	resp, err := hc.Do(hr)
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,5 +146,75 @@ func TestDo(t *testing.T) {
 	b, _ := json.Marshal(rs[1])
 	if !strings.Contains(string(b), `"host_id":"ok"`) || !strings.Contains(string(b), `"success":true`) {
 		t.Errorf("result JSON: %s", b)
+	}
+}
+
+func TestWidth(t *testing.T) {
+	defer func(f func() (uint64, bool)) { openFileLimit = f }(openFileLimit)
+	for _, c := range []struct {
+		conc, n int
+		limit   uint64 // 0: unknown
+		want    int
+	}{
+		{0, 1000, 524287, 1000}, // systemd's hard limit, as Go raises to: every node at once
+		{0, 5000, 524287, 1024}, // DefaultConcurrency
+		{64, 1000, 524287, 64},  // peers.concurrency set lower
+		{4096, 3000, 524287, 3000},
+		{0, 1000, 1024, 256},     // a soft limit of 1024 that cannot be raised: a quarter of it
+		{4096, 3000, 4096, 1024}, // set higher than the descriptors allow
+		{0, 1000, 3, 1},
+		{0, 0, 524287, 1},
+		{0, 1000, 0, 1000},
+		{0, 2000, 0, 1024},
+	} {
+		openFileLimit = func() (uint64, bool) { return c.limit, c.limit > 0 }
+		if got := (&Client{Concurrency: c.conc}).Width(c.n); got != c.want {
+			t.Errorf("concurrency %d, %d nodes, RLIMIT_NOFILE %d: width %d, want %d", c.conc, c.n, c.limit, got, c.want)
+		}
+	}
+	if lim, ok := nofileLimit(); !ok || lim < 4 {
+		t.Errorf("RLIMIT_NOFILE here: %d %v", lim, ok)
+	}
+}
+
+// TestDoWidth: Do asks Width nodes at once, no more: the first three
+// requests are held until the third arrives (fewer at once and the nodes
+// time out), and no request ever sees more than three in flight.
+func TestDoWidth(t *testing.T) {
+	defer func(f func() (uint64, bool)) { openFileLimit = f }(openFileLimit)
+	openFileLimit = func() (uint64, bool) { return 12, true }
+	var in, peak atomic.Int32
+	open := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := in.Add(1)
+		defer in.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if n >= 3 {
+			once.Do(func() { close(open) })
+		}
+		select {
+		case <-open:
+		case <-r.Context().Done():
+		}
+		WritePeerAnswer(w, n, nil, 0)
+	}))
+	defer srv.Close()
+	var ts []Target
+	for i := range 9 {
+		ts = append(ts, Target{HostID: strconv.Itoa(i), URL: srv.URL})
+	}
+	c := &Client{Timeout: 10 * time.Second}
+	if w := c.Width(len(ts)); w != 3 {
+		t.Fatalf("width %d, want 3", w)
+	}
+	for _, r := range c.Do(context.Background(), ts, Request{Method: "POST", Path: "/v1/peer/x"}) {
+		if !r.Success {
+			t.Errorf("node %s: %s", r.HostID, r.Error)
+		}
+	}
+	if p := peak.Load(); p != 3 {
+		t.Errorf("%d requests in flight at most, want 3", p)
 	}
 }

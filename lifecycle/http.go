@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/internal/jsonhttp"
+	"github.com/ringside/ringside/internal/routes"
 )
 
 // Paths served by Handler.
@@ -40,24 +41,24 @@ type HandlerOptions struct {
 //
 // Anything else under /v1/desires/node/ is a JSON 404 or 405.
 func Handler(m *Manager, o HandlerOptions) http.Handler {
-	mux := http.NewServeMux()
+	mux := routes.New()
 	h := &handler{m: m, o: o}
 	for _, p := range []string{PathStatus, PathStatus + "/{$}"} {
 		mux.HandleFunc("GET "+p, h.status)
-		mux.HandleFunc(p, notAllowed(PathStatus, "GET, HEAD"))
+		mux.FallbackFunc(p, notAllowed(PathStatus, http.MethodGet, http.MethodHead))
 	}
 	for _, p := range []string{PathStop, PathStop + "/{$}"} {
 		mux.HandleFunc("POST "+p, h.transition("stop"))
-		mux.HandleFunc(p, notAllowed(PathStop, "POST"))
+		mux.FallbackFunc(p, notAllowed(PathStop, http.MethodPost))
 	}
 	for _, p := range []string{PathStart, PathStart + "/{$}"} {
 		mux.HandleFunc("POST "+p, h.transition("start"))
-		mux.HandleFunc(p, notAllowed(PathStart, "POST"))
+		mux.FallbackFunc(p, notAllowed(PathStart, http.MethodPost))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.FallbackFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint " + r.Method + " " + clip(r.URL.Path), "endpoints": Endpoints})
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return routes.With(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !o.AllowRemote && !fromLoopback(r) {
 			writeJSON(w, http.StatusForbidden, map[string]any{
 				"error":  "the node lifecycle endpoints answer only callers on loopback; set lifecycle.allow_remote: true to open them",
@@ -66,7 +67,7 @@ func Handler(m *Manager, o HandlerOptions) http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}), mux)
 }
 
 type handler struct {
@@ -85,10 +86,9 @@ func fromLoopback(r *http.Request) bool {
 	return err == nil && a.Unmap().IsLoopback()
 }
 
-func notAllowed(path, allow string) http.HandlerFunc {
+func notAllowed(path string, allow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method " + r.Method + " not allowed on " + path, "allow": allow})
+		jsonhttp.NotAllowed(w, "method "+clip(r.Method)+" not allowed on "+path, allow...)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/internal/jsonhttp"
+	"github.com/ringside/ringside/internal/jsonin"
+	"github.com/ringside/ringside/internal/routes"
 )
 
 // Paths served by Handler (each also with a trailing slash).
@@ -22,9 +24,6 @@ const (
 	Path     = "/v1/settings"
 	PeerPath = "/v1/peer/settings"
 )
-
-// maxBody bounds a PUT body.
-const maxBody = 64 << 10
 
 // Handler serves:
 //
@@ -44,25 +43,31 @@ const maxBody = 64 << 10
 // {"nodes": [{host_id, address, endpoint, datacenter, rack, success,
 // http_status, runtime | error, seconds}], "success": [endpoints],
 // "failure": [endpoints]}: 200 when at least one node succeeded (the
-// failures are listed), 502 when none did. A PUT body is validated whole,
+// failures are listed), 502 with an "error" when none did. A PUT body is validated whole,
 // here, before any node is touched.
 //
 // Peer answers are fanout.WritePeerAnswer's {"value": runtime} or
-// {"error": …} with the status above. Other methods get a JSON 405 with
-// Allow, other paths a JSON 404.
+// {"error": …} with the status above. GET also answers HEAD; other methods
+// get a JSON 405 with Allow, other paths a JSON 404.
 func Handler(l Local, c fanout.Cluster, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{l: l, c: c, log: log}
-	mux := http.NewServeMux()
+	mux := routes.New()
 	for _, p := range []string{Path, Path + "/{$}"} {
-		mux.HandleFunc(p, h.public)
+		mux.HandleFunc("GET "+p, h.get)
+		mux.HandleFunc("PUT "+p, h.put)
+		mux.HandleFunc("POST "+p, h.refresh)
+		mux.FallbackFunc(p, notAllowed)
 	}
 	for _, p := range []string{PeerPath, PeerPath + "/{$}"} {
-		mux.HandleFunc(p, h.peer)
+		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost} {
+			mux.HandleFunc(m+" "+p, h.peer)
+		}
+		mux.FallbackFunc(p, notAllowed)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.FallbackFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint " + r.Method + " " + clip(r.URL.Path),
 			"endpoints": []string{"GET " + Path, "PUT " + Path, "POST " + Path + "?refresh=true", "GET " + PeerPath, "PUT " + PeerPath, "POST " + PeerPath + "?refresh=true"}})
 	})
@@ -75,22 +80,11 @@ type handler struct {
 	log *slog.Logger
 }
 
-func (h *handler) public(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		h.get(w, r)
-	case http.MethodPut:
-		h.put(w, r)
-	case http.MethodPost:
-		h.refresh(w, r)
-	default:
-		notAllowed(w, r)
-	}
-}
+// allowed are the methods of Path and PeerPath (GET also serves HEAD).
+var allowed = []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost}
 
 func notAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET, PUT, POST")
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": fmt.Sprintf("method %s is not allowed on %s: use GET, PUT, or POST with refresh=true", clip(r.Method), clip(r.URL.Path))})
+	jsonhttp.NotAllowed(w, fmt.Sprintf("method %s is not allowed on %s: use GET, PUT, or POST with refresh=true", clip(r.Method), clip(r.URL.Path)), allowed...)
 }
 
 // selection checks a change's query (the selector's parameters, extra,
@@ -211,10 +205,11 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, changes, err := readRequest(r)
-	if err == nil {
-		err = Validate(changes)
-	}
 	if err != nil {
+		writeError(w, bodyStatus(err), err)
+		return
+	}
+	if err := Validate(changes); err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
@@ -283,6 +278,9 @@ func (h *handler) fanout(w http.ResponseWriter, r *http.Request, sel fanout.Sele
 		code = http.StatusBadGateway
 	}
 	ans := map[string]any{"nodes": nodes, "success": success, "failure": failure}
+	if code != http.StatusOK {
+		ans["error"] = fmt.Sprintf("failed on every selected node (%d)", len(results))
+	}
 	if req.Method == http.MethodPut {
 		ans["cassandra_yaml"] = YAMLNote
 	}
@@ -297,7 +295,7 @@ const YAMLNote = "unchanged: runtime values last until Cassandra restarts; confi
 func (h *handler) peer(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch r.Method {
-	case http.MethodGet:
+	case http.MethodGet, http.MethodHead:
 		err := onlyParams(q, "key")
 		if err == nil {
 			err = emptyKey(q)
@@ -326,7 +324,7 @@ func (h *handler) peer(w http.ResponseWriter, r *http.Request) {
 		}
 		_, changes, err := readRequest(r)
 		if err != nil {
-			fanout.WritePeerAnswer(w, nil, err, http.StatusBadRequest)
+			fanout.WritePeerAnswer(w, nil, err, bodyStatus(err))
 			return
 		}
 		v, err := Set(r.Context(), h.l, changes)
@@ -405,17 +403,26 @@ func keyParams(q url.Values) []string {
 	return out
 }
 
-// readRequest reads and decodes a PUT body (at most maxBody bytes).
+// readRequest reads and decodes a PUT body (at most jsonin.MaxBody
+// bytes, as every body of the API; over it: jsonin.ErrTooLarge, a 413).
 func readRequest(r *http.Request) ([]byte, map[string]any, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, nil, &InputError{Problems: map[string]string{"": "reading the body: " + err.Error()}}
+	b, err := jsonin.Read(r)
+	if errors.Is(err, jsonin.ErrTooLarge) {
+		return nil, nil, err
 	}
-	if len(b) > maxBody {
-		return nil, nil, &InputError{Problems: map[string]string{"": fmt.Sprintf("the body is larger than %d KiB", maxBody>>10)}}
+	if err != nil {
+		return nil, nil, &InputError{Problems: map[string]string{"": err.Error()}}
 	}
 	m, err := decodeRequest(b)
 	return b, m, err
+}
+
+// bodyStatus is 413 for a body over the limit, else 400.
+func bodyStatus(err error) int {
+	if errors.Is(err, jsonin.ErrTooLarge) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
 }
 
 // maxDepth bounds the nesting of a PUT body.

@@ -27,7 +27,8 @@ func TestValidate(t *testing.T) {
 		{`{"compaction_throughput_mb_per_sec": 2147483647}`, map[string]string{"compaction_throughput_mb_per_sec": "must be at most 2147483646 MiB/s"}},
 		{`{"max_hint_window": "30d"}`, map[string]string{"max_hint_window": `"30d" is 2592000000 ms; must be at most 2147483646 ms`}},
 		{`{"stream_throughput_outbound": "300000000MiB/s"}`, map[string]string{"stream_throughput_outbound": "is 300000000 MiB/s; must be at most 255999999 MiB/s"}},
-		{`{"read_request_timeout_in_ms": 1e300}`, map[string]string{"read_request_timeout_in_ms": "too large to be exact"}},
+		{`{"read_request_timeout_in_ms": 1e300}`, map[string]string{"read_request_timeout_in_ms": "out of range"}},
+		{`{"read_request_timeout_in_ms": 12.5}`, map[string]string{"read_request_timeout_in_ms": "must be a whole number, not 12.5"}},
 		{`{"read_request_timeout_in_ms": 1e999}`, map[string]string{"read_request_timeout_in_ms": "out of range"}},
 		// Values the JMX unit cannot hold.
 		{`{"compaction_throughput": "1536KiB/s"}`, map[string]string{"compaction_throughput": `"1536KiB/s" is not a whole number of MiB/s`}},

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ringside/ringside/internal/jsonin"
 )
 
 // plan is one validated change: what to write or exec on which MBean.
@@ -249,18 +251,12 @@ func parseSpec(k kind, s string) (int64, string) {
 func wholeNumber(v any) (int64, string) {
 	switch x := v.(type) {
 	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return i, ""
-		}
-		// 1e3 or 12.0: whole and small enough to be exact.
-		f, err := strconv.ParseFloat(string(x), 64)
+		// The same rule as bulk parameters: 1e3 and 12.0 are whole.
+		i, err := jsonin.Whole(string(x))
 		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return 0, fmt.Sprintf("%s is out of range", clip(string(x)))
-			}
-			return 0, "must be a whole number, not " + describe(v)
+			return 0, err.Error()
 		}
-		return wholeNumber(f)
+		return i, ""
 	case float64:
 		if x != math.Trunc(x) || math.IsInf(x, 0) || math.IsNaN(x) {
 			return 0, fmt.Sprintf("must be a whole number, not %v", x)

@@ -125,3 +125,43 @@ func (s *Sidecar) releaseVersion() string {
 	}
 	return ""
 }
+
+// CheckKeyspace implements bulk.SchemaGuard from system_schema.keyspaces:
+// the last snapshot's, and a fresh read when the keyspace is not in it (it
+// may have been created since the last refresh). Without a schema to go
+// by (CQL down) it lets the command through: the nodes will say.
+func (s *Sidecar) CheckKeyspace(ctx context.Context, keyspace string) error {
+	known := func(snap *node.Snapshot) (found, judged bool) {
+		if snap == nil || len(snap.Keyspaces) == 0 {
+			return false, false
+		}
+		for _, ks := range snap.Keyspaces {
+			if ks.Name == keyspace {
+				return true, true
+			}
+		}
+		return false, true
+	}
+	if found, _ := known(s.last.Load()); found {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Cassandra.Timeout)
+	defer cancel()
+	fresh := s.adapter.Snapshot(ctx)
+	found, judged := known(fresh)
+	if found || !judged {
+		return nil
+	}
+	var names []string
+	for _, ks := range fresh.Keyspaces {
+		names = append(names, ks.Name)
+	}
+	return &bulk.ParamError{Problems: map[string]string{"keyspace": fmt.Sprintf("no keyspace %q in the cluster's schema (system_schema.keyspaces has %s)", clipName(keyspace), strings.Join(names, ", "))}}
+}
+
+func clipName(s string) string {
+	if len(s) > 48 {
+		return s[:48] + "…"
+	}
+	return s
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/ringside/ringside/desire"
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/health"
+	"github.com/ringside/ringside/internal/routes"
 	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
 )
@@ -51,6 +52,7 @@ type Sidecar struct {
 	fanHTTP     *http.Client
 	serverTLS   *tls.Config // nil: plain HTTP
 	policy      auth.Policy
+	handler     http.Handler           // the API, built once in New
 	override    atomic.Pointer[string] // why the coordinator check fails on purpose
 	warned      atomic.Pointer[string] // the system keyspace warnings last logged
 	refreshKick chan struct{}
@@ -138,7 +140,27 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 		return nil, err
 	}
 	s.fan = &fanout.Client{HTTP: s.fanHTTP, Concurrency: cfg.Peers.Concurrency, Timeout: cfg.Bulk.NodeTimeout}
+	s.handler = s.newHandler()
 	return s, nil
+}
+
+// newHandler is the whole HTTP API as served: the api package's endpoints
+// and every mount, behind the auth policy.
+func (s *Sidecar) newHandler() http.Handler {
+	desires := api.Mount{Prefix: "/v1/desires/node/", Name: "desires_node", Endpoints: lifecycle.Endpoints,
+		Handler: lifecycle.Handler(s.lifecycle, lifecycle.HandlerOptions{AllowRemote: s.cfg.Lifecycle.AllowRemote})}
+	mounts := append(append([]api.Mount{desires}, s.mounts()...), s.desireMounts()...)
+	h := api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: mounts})
+	l, _ := h.(routes.Lister)
+	return routes.With(auth.Middleware(h, s.policy), l)
+}
+
+// Routes lists every route the API serves, as http.ServeMux patterns
+// ("GET /v1/health/coordinator", "POST /v1/bulkcmd/{cmd}"), from what is
+// registered: the OpenAPI document's test compares the two.
+func (s *Sidecar) Routes() []string {
+	r, _ := routes.Of(s.handler)
+	return r
 }
 
 // Lifecycle is the node's stop/start manager.
@@ -276,7 +298,7 @@ func (s *Sidecar) refreshCluster(ctx context.Context) {
 		return
 	}
 	peers := make([]health.PeerStatus, len(snap.Peers))
-	sem := make(chan struct{}, max(1, s.cfg.Peers.Concurrency))
+	sem := make(chan struct{}, s.fan.Width(len(snap.Peers))) // the fan-out's width, open-file cap included
 	var wg sync.WaitGroup
 	for i, p := range snap.Peers {
 		peers[i] = health.PeerStatus{Endpoint: p.Endpoint, DC: p.DC, Rack: p.Rack, Sidecar: s.peerURL(p)}
@@ -341,11 +363,8 @@ func (s *Sidecar) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer s.adapter.Close()
-	desires := api.Mount{Prefix: "/v1/desires/node/", Name: "desires_node", Endpoints: lifecycle.Endpoints,
-		Handler: lifecycle.Handler(s.lifecycle, lifecycle.HandlerOptions{AllowRemote: s.cfg.Lifecycle.AllowRemote})}
-	mounts := append(append([]api.Mount{desires}, s.mounts()...), s.desireMounts()...)
 	srv := &http.Server{
-		Handler:           auth.Middleware(api.New(s, api.Options{Logger: s.log, Metrics: s.metrics, MaxAge: s.cfg.Health.MaxAge, Mounts: mounts}), s.policy),
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig:         s.serverTLS,
 		// TLS handshake failures (a caller without the CA, plain HTTP)

@@ -267,6 +267,10 @@ func (c *Config) Validate() error {
 	if c.FailureDetection < 0 || c.StartTime < 0 || c.StartJitter < 0 || c.DrainTime < 0 || c.ShutdownTime < 0 {
 		return fmt.Errorf("durations must not be negative")
 	}
+	// Zero would make every coordinator time out at once.
+	if c.RequestTimeout <= 0 {
+		return fmt.Errorf("request_timeout must be positive, not %s: a coordinator would time out every request", c.RequestTimeout)
+	}
 	if _, ok := TimingProfiles[c.Timing]; !ok && c.Timing != "" {
 		return fmt.Errorf("timing must be fast or real, not %q", c.Timing)
 	}

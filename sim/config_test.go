@@ -83,6 +83,7 @@ func TestConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Processes = "maybe" }, "processes"},
 		{func(c *Config) { c.Timing = "slow" }, "timing must be fast or real"},
 		{func(c *Config) { c.ShutdownTime = -time.Second }, "negative"},
+		{func(c *Config) { c.RequestTimeout = 0 }, "request_timeout must be positive, not 0s"},
 	} {
 		cfg := DefaultConfig()
 		tc.mod(&cfg)

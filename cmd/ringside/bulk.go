@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -21,8 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ringside/ringside/bulk"
-	"github.com/ringside/ringside/fanout"
+	"github.com/ringside/ringside/client"
 )
 
 const bulkUsage = `Usage: ringside bulk list [flags]
@@ -161,32 +159,23 @@ func (c *bulkCmd) run(ctx context.Context) error {
 	return c.runCommand(ctx)
 }
 
-// commands reads GET /v1/bulkcmd; the answer too, for --json.
-func (c *bulkCmd) commands(ctx context.Context) ([]bulk.CommandInfo, *apiAnswer, error) {
-	a, err := c.api.call(ctx, http.MethodGet, "/v1/bulkcmd", nil, 30*time.Second)
-	if err != nil {
-		return nil, nil, err
-	}
-	var l struct {
-		Commands []bulk.CommandInfo `json:"commands"`
-	}
-	if a.code != http.StatusOK || json.Unmarshal(a.body, &l) != nil || l.Commands == nil {
-		return nil, a, c.api.refused(a)
-	}
-	return l.Commands, a, nil
+// commands reads GET /v1/bulkcmd; an *client.APIError is the caller's
+// to explain.
+func (c *bulkCmd) commands(ctx context.Context) (*client.BulkCommands, error) {
+	return within(ctx, c.api, 30*time.Second, c.api.BulkCommands)
 }
 
 func (c *bulkCmd) list(ctx context.Context) error {
-	cmds, a, err := c.commands(ctx)
+	l, err := c.commands(ctx)
 	if err != nil {
-		return err
+		return c.api.failed(err)
 	}
 	if c.json {
-		printJSON(c.stdout, a.body)
+		printJSON(c.stdout, l.Raw)
 		return nil
 	}
 	var rows [][]string
-	for _, cmd := range cmds {
+	for _, cmd := range l.Commands {
 		help := cmd.Help
 		if cmd.Long {
 			help += " (long: runs for minutes or hours)"
@@ -207,7 +196,7 @@ func (c *bulkCmd) list(ctx context.Context) error {
 	return nil
 }
 
-func paramRange(p bulk.Param) string {
+func paramRange(p client.BulkParam) string {
 	switch {
 	case p.Min != nil && p.Max != nil:
 		return fmt.Sprintf("%d..%d", *p.Min, *p.Max)
@@ -234,7 +223,7 @@ func paramText(v any) string {
 
 // body is the JSON object of the parameters, typed by the command's
 // parameters (spec nil: unknown, every value guessed).
-func (c *bulkCmd) body(spec *bulk.CommandInfo) ([]byte, error) {
+func (c *bulkCmd) body(spec *client.BulkCommand) ([]byte, error) {
 	type member struct {
 		name   string
 		values []json.RawMessage // more than one: a strings parameter given again
@@ -257,7 +246,7 @@ func (c *bulkCmd) body(spec *bulk.CommandInfo) ([]byte, error) {
 			return nil, &flagError{fmt.Sprintf("parameter %s is given more than once", k)}
 		}
 		if i < 0 {
-			members = append(members, &member{name: k, list: typ == bulk.TypeStrings})
+			members = append(members, &member{name: k, list: typ == client.ParamStrings})
 			i = len(members) - 1
 		}
 		members[i].values = append(members[i].values, paramValue(typ, v))
@@ -301,19 +290,19 @@ func paramValue(typ, v string) json.RawMessage {
 	}
 	t := strings.TrimSpace(v)
 	switch typ {
-	case bulk.TypeString:
+	case client.ParamString:
 		return str(v)
-	case bulk.TypeInt:
+	case client.ParamInt:
 		if _, err := strconv.ParseInt(t, 10, 64); err == nil {
 			return json.RawMessage(t)
 		}
 		return settingValue(v)
-	case bulk.TypeBool:
+	case client.ParamBool:
 		if b, err := strconv.ParseBool(t); err == nil {
 			return json.RawMessage(strconv.FormatBool(b))
 		}
 		return str(v)
-	case bulk.TypeStrings:
+	case client.ParamStrings:
 		if strings.HasPrefix(t, "[") && json.Valid([]byte(t)) {
 			return json.RawMessage(t)
 		}
@@ -323,7 +312,7 @@ func paramValue(typ, v string) json.RawMessage {
 		}
 		b, _ := json.Marshal(parts)
 		return b
-	case bulk.TypeObject:
+	case client.ParamObject:
 		if strings.HasPrefix(t, "{") && json.Valid([]byte(t)) {
 			return json.RawMessage(t)
 		}
@@ -335,140 +324,134 @@ func paramValue(typ, v string) json.RawMessage {
 func (c *bulkCmd) runCommand(ctx context.Context) error {
 	// The parameters' types; without them (an older sidecar) values are
 	// guessed, and the sidecar judges them anyway.
-	var spec *bulk.CommandInfo
-	cmds, a, err := c.commands(ctx)
+	var spec *client.BulkCommand
+	l, err := c.commands(ctx)
+	var e *client.APIError
 	switch {
 	case err == nil:
-		i := slices.IndexFunc(cmds, func(ci bulk.CommandInfo) bool { return ci.Name == c.sub })
+		i := slices.IndexFunc(l.Commands, func(ci client.BulkCommand) bool { return ci.Name == c.sub })
 		if i < 0 {
-			names := make([]string, len(cmds))
-			for i, ci := range cmds {
+			names := make([]string, len(l.Commands))
+			for i, ci := range l.Commands {
 				names[i] = ci.Name
 			}
 			return unknownCommand(c.sub, names)
 		}
-		spec = &cmds[i]
-	case a == nil:
+		spec = &l.Commands[i]
+	case !errors.As(err, &e):
 		return err // no answer at all
-	case a.code == http.StatusUnauthorized || a.code == http.StatusForbidden:
-		return err
+	case e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden:
+		return c.api.refused(e)
 	}
 	body, err := c.body(spec)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "ringside bulk: %v\n", err)
 		return &exitError{code: 2}
 	}
-	q := url.Values{}
-	c.sel.query(q)
-	q.Set("async", "true")
+	opts := client.BulkOptions{Selector: c.sel.selector(), Async: true}
 	start := c.now()
-	path := "/v1/bulkcmd/" + url.PathEscape(c.sub)
 	// No timeout: a sidecar that runs the command at once (without a job)
 	// answers when it is done everywhere.
-	a, err = c.api.call(ctx, http.MethodPost, withQuery(path, q), body, 0)
-	if err != nil {
-		return err
+	post := func(ctx context.Context) (*client.BulkRun, error) {
+		return c.api.RunBulk(ctx, c.sub, json.RawMessage(body), opts)
 	}
-	sync := false
-	switch a.code {
-	case http.StatusAccepted:
-		var acc bulk.Accepted
-		if json.Unmarshal(a.body, &acc) != nil || acc.JobID == "" {
-			return c.api.refused(a)
-		}
+	run, err := within(ctx, c.api, 0, post)
+	switch {
+	case err == nil && run.JobID != "":
 		if c.async {
 			if c.json {
-				printJSON(c.stdout, a.body)
+				printJSON(c.stdout, run.Raw)
 			} else {
-				fmt.Fprintf(c.stdout, "%s: job %s started; follow with: ringside bulk job %s%s\n", c.sub, acc.JobID, acc.JobID, c.api.hintArgs())
+				fmt.Fprintf(c.stdout, "%s: job %s started; follow with: ringside bulk job %s%s\n", c.sub, run.JobID, run.JobID, c.api.hintArgs())
 			}
 			return nil
 		}
-		return c.followJob(ctx, acc.JobID, start)
-	case http.StatusOK, http.StatusBadGateway:
+		return c.followJob(ctx, run.JobID, start)
+	case err == nil:
 		// A sidecar that ran the command synchronously anyway.
-		return c.printAnswer(a)
+		return c.printAnswer(run)
+	case !errors.As(err, &e):
+		return err
+	}
+	sync := false
+	switch e.StatusCode {
 	case http.StatusBadRequest:
-		if err, ok := problemsError(fmt.Sprintf("the sidecar refused the parameters of %s; it ran nowhere", c.sub), a.body); ok {
-			c.printErrorJSON(a)
+		if err, ok := problemsError(fmt.Sprintf("the sidecar refused the parameters of %s; it ran nowhere", c.sub), e); ok {
+			c.printErrorJSON(e)
 			return err
 		}
-		msg, _ := errorOf(a.body)
-		sync = strings.Contains(msg, "async")
+		sync = strings.Contains(e.Message, "async")
 	case http.StatusTooManyRequests:
 		sync = spec != nil && !spec.Long
 		if sync {
 			fmt.Fprintf(c.stderr, "ringside: the sidecar runs too many jobs already; running %s without a job\n", c.sub)
 		}
 	case http.StatusNotFound:
-		var e struct {
+		var known struct {
 			Commands []string `json:"commands"`
 		}
-		if json.Unmarshal(a.body, &e) == nil && e.Commands != nil {
-			c.printErrorJSON(a)
-			return unknownCommand(c.sub, e.Commands)
+		if json.Unmarshal(e.Body, &known) == nil && known.Commands != nil {
+			c.printErrorJSON(e)
+			return unknownCommand(c.sub, known.Commands)
 		}
 	}
 	if !sync {
-		c.printErrorJSON(a)
-		return c.refusal(a)
+		c.printErrorJSON(e)
+		return c.refusal(e)
 	}
 	// The sidecar refuses ?async: run synchronously, without progress.
-	q.Del("async")
 	if c.async {
 		return &exitError{code: 1, err: fmt.Errorf("the sidecar at %s does not run %s as a job: run it without --async", c.api.base, c.sub)}
 	}
-	a, err = c.api.call(ctx, http.MethodPost, withQuery(path, q), body, 0)
-	if err != nil {
+	opts.Async = false
+	run, err = within(ctx, c.api, 0, post)
+	switch {
+	case err == nil && run.JobID != "":
+		return c.followJob(ctx, run.JobID, start)
+	case err == nil:
+		return c.printAnswer(run)
+	case !errors.As(err, &e):
 		return err
 	}
-	if a.code == http.StatusOK || a.code == http.StatusBadGateway {
-		return c.printAnswer(a)
-	}
-	c.printErrorJSON(a)
-	if err, ok := problemsError(fmt.Sprintf("the sidecar refused the parameters of %s; it ran nowhere", c.sub), a.body); ok {
+	c.printErrorJSON(e)
+	if err, ok := problemsError(fmt.Sprintf("the sidecar refused the parameters of %s; it ran nowhere", c.sub), e); ok {
 		return err
 	}
-	return c.refusal(a)
+	return c.refusal(e)
 }
 
 // printErrorJSON shows a refusal's JSON with --json.
-func (c *bulkCmd) printErrorJSON(a *apiAnswer) {
-	if c.json && json.Valid(a.body) {
-		printJSON(c.stdout, a.body)
+func (c *bulkCmd) printErrorJSON(e *client.APIError) {
+	if c.json && json.Valid(e.Body) {
+		printJSON(c.stdout, e.Body)
 	}
 }
 
 // refusal explains a 4xx or 5xx of the bulk API.
-func (c *bulkCmd) refusal(a *apiAnswer) error {
-	if msg, ok := errorOf(a.body); ok {
-		if _, auth := c.api.authError(a.code, msg); !auth {
-			return &exitError{code: 1, err: fmt.Errorf("the sidecar did not run %s (HTTP %d): %s", c.sub, a.code, msg)}
+func (c *bulkCmd) refusal(e *client.APIError) error {
+	if e.Message != "" {
+		if _, auth := c.api.authError(e); !auth {
+			return &exitError{code: 1, err: fmt.Errorf("the sidecar did not run %s (HTTP %d): %s", c.sub, e.StatusCode, e.Message)}
 		}
 	}
-	return c.api.refused(a)
+	return c.api.refused(e)
 }
 
 func unknownCommand(name string, known []string) error {
 	return &exitError{code: 1, err: fmt.Errorf("unknown command %q; the sidecar has: %s (ringside bulk list shows their parameters)", name, strings.Join(known, ", "))}
 }
 
-// printAnswer shows a synchronous answer (bulk.Answer).
-func (c *bulkCmd) printAnswer(a *apiAnswer) error {
-	var ans bulk.Answer
-	if json.Unmarshal(a.body, &ans) != nil || ans.Nodes == nil {
-		c.printErrorJSON(a)
-		return c.refusal(a)
-	}
+// printAnswer shows a synchronous answer.
+func (c *bulkCmd) printAnswer(run *client.BulkRun) error {
 	if c.json {
-		printJSON(c.stdout, a.body)
+		printJSON(c.stdout, run.Raw)
 	}
-	return c.results(ans.Command, ans.Nodes)
+	return c.results(run.Answer.Command, run.Answer.Nodes)
 }
 
 // results prints each node's result (not with --json) and the summary,
 // and is the exit status.
-func (c *bulkCmd) results(command string, nodes []fanout.Result) error {
+func (c *bulkCmd) results(command string, nodes []client.NodeResult) error {
 	failed := 0
 	rows := make([][]string, len(nodes))
 	for i, n := range nodes {
@@ -489,20 +472,16 @@ func (c *bulkCmd) results(command string, nodes []fanout.Result) error {
 	return nil
 }
 
-// getJob reads GET /v1/jobs/{id}.
-func (c *bulkCmd) getJob(ctx context.Context, id string) (*bulk.JobView, *apiAnswer, error) {
-	a, err := c.api.call(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, 30*time.Second)
-	if err != nil {
-		return nil, nil, err
+// getJob reads GET /v1/jobs/{id}; answered is false when no answer came.
+func (c *bulkCmd) getJob(ctx context.Context, id string) (v *client.Job, answered bool, err error) {
+	v, err = within(ctx, c.api, 30*time.Second, func(ctx context.Context) (*client.Job, error) { return c.api.Job(ctx, id) })
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		if e.StatusCode == http.StatusNotFound && e.Message != "" {
+			return nil, true, &exitError{code: 1, err: fmt.Errorf("the sidecar at %s has no job %s: %s", c.api.base, id, e.Message)}
+		}
+		return nil, true, c.api.refused(e)
 	}
-	var v bulk.JobView
-	if a.code == http.StatusOK && json.Unmarshal(a.body, &v) == nil && v.ID != "" && v.State != "" {
-		return &v, a, nil
-	}
-	if msg, ok := errorOf(a.body); ok && a.code == http.StatusNotFound {
-		return nil, a, &exitError{code: 1, err: fmt.Errorf("the sidecar at %s has no job %s: %s", c.api.base, id, msg)}
-	}
-	return nil, a, c.api.refused(a)
+	return v, err == nil, err
 }
 
 // followJob polls the job until it is done, showing its progress on
@@ -514,7 +493,7 @@ func (c *bulkCmd) followJob(ctx context.Context, id string, start time.Time) err
 	tick := time.NewTicker(c.poll)
 	defer tick.Stop()
 	for {
-		v, a, err := c.getJob(ctx, id)
+		v, answered, err := c.getJob(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
 				if p != nil {
@@ -522,7 +501,7 @@ func (c *bulkCmd) followJob(ctx context.Context, id string, start time.Time) err
 				}
 				return &exitError{code: 130, err: fmt.Errorf("interrupted; the job goes on in the sidecar; follow with: ringside bulk job %s%s", id, c.api.hintArgs())}
 			}
-			if a != nil || p == nil {
+			if answered || p == nil {
 				if p != nil {
 					p.end()
 				}
@@ -544,19 +523,19 @@ func (c *bulkCmd) followJob(ctx context.Context, id string, start time.Time) err
 					start = v.Started
 				}
 				p = &jobProgress{w: c.stderr, tty: c.tty, start: start, now: c.now, seen: make([]bool, len(v.Nodes))}
-				if !c.tty && v.State != bulk.JobDone {
+				if !c.tty && v.State != client.JobDone {
 					fmt.Fprintf(c.stderr, "%s: job %s on %s\n", v.Command, v.ID, plural(v.Total, "node"))
 				}
 			}
-			if v.State == bulk.JobDone {
+			if v.State == client.JobDone {
 				p.update(v)
 				p.end()
 				if c.json {
-					printJSON(c.stdout, a.body)
+					printJSON(c.stdout, v.Raw)
 				}
-				nodes := make([]fanout.Result, len(v.Nodes))
+				nodes := make([]client.NodeResult, len(v.Nodes))
 				for i, n := range v.Nodes {
-					nodes[i] = n.Result
+					nodes[i] = n.NodeResult
 				}
 				return c.results(v.Command, nodes)
 			}
@@ -587,7 +566,7 @@ type jobProgress struct {
 
 const barWidth = 24
 
-func (p *jobProgress) update(v *bulk.JobView) {
+func (p *jobProgress) update(v *client.Job) {
 	if !p.tty {
 		for i, n := range v.Nodes {
 			if n.State != "done" || i >= len(p.seen) || p.seen[i] {

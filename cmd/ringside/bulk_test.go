@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ringside/ringside/bulk"
+	"github.com/ringside/ringside/client"
 	"github.com/ringside/ringside/fanout"
 )
 
@@ -363,15 +364,20 @@ func TestBulkList(t *testing.T) {
 }
 
 func TestBulkParamTypes(t *testing.T) {
-	var spec *bulk.CommandInfo
-	for _, c := range bulkSchema()["commands"].([]bulk.CommandInfo) {
+	// The schema as the CLI reads it from the sidecar.
+	var l client.BulkCommands
+	if b, _ := json.Marshal(bulkSchema()); json.Unmarshal(b, &l) != nil {
+		t.Fatal("schema does not decode")
+	}
+	var spec *client.BulkCommand
+	for _, c := range l.Commands {
 		if c.Name == "cleanup" {
 			spec = &c
 		}
 	}
-	obj := bulk.CommandInfo{Name: "x", Params: []bulk.Param{{Name: "o", Type: bulk.TypeObject}, {Name: "b", Type: bulk.TypeBool}, {Name: "s", Type: bulk.TypeString}}}
+	obj := client.BulkCommand{Name: "x", Params: []client.BulkParam{{Name: "o", Type: client.ParamObject}, {Name: "b", Type: client.ParamBool}, {Name: "s", Type: client.ParamString}}}
 	for _, tc := range []struct {
-		spec   *bulk.CommandInfo
+		spec   *client.BulkCommand
 		params []string
 		want   string
 	}{

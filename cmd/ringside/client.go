@@ -1,32 +1,40 @@
 package main
 
 // What the command-line clients of the sidecar's API (ringside node,
-// settings, bulk) share: where the sidecar is (--url, --config), how to
-// trust it (https with --cacert or the CA of --config), how to
+// settings, bulk, cluster) share: where the sidecar is (--url, --config),
+// how to trust it (https with --cacert or the CA of --config), how to
 // authenticate (--token, --token-file), and what its refusals and
-// transport failures mean for the operator.
+// transport failures mean for the operator. The requests themselves are
+// the client package's; here are the flags, the hints and the output.
+//
+// The flags are the standard library's flag package, with
+// parseInterspersed for flags after the subcommand, rather than a CLI
+// framework such as spf13/cobra: there are about ten commands, each one flag
+// set whose usage text is written by hand, and the tests pin that text
+// and the exit statuses. A framework would add dependencies and change
+// the help output for no gain at this size; shell completion, its main
+// extra, is worth it once the command tree grows past what one usage
+// screen per command shows.
 
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ringside/ringside/client"
 	"github.com/ringside/ringside/config"
 )
 
@@ -55,14 +63,15 @@ type flagError struct{ msg string }
 
 func (e *flagError) Error() string { return e.msg }
 
-// apiClient calls one sidecar's API.
+// apiClient calls one sidecar's API, and knows the flags that say how,
+// for its hints.
 type apiClient struct {
+	*client.Client
 	base     string // the sidecar's base URL, no trailing slash
 	addrArgs string // the --url or --config given, to repeat in hints
 	authArgs string // --cacert, --token-file (never the token), to repeat in hints
 	token    string
 	caSource string // where the CA trusted comes from, for hints; "" for the system roots
-	hc       *http.Client
 }
 
 // client resolves the flags; a *flagError is a usage mistake, other
@@ -136,22 +145,21 @@ func (f *clientFlags) client(env []string, stderr io.Writer) (*apiClient, error)
 		c.authArgs = " --cacert " + f.cacert + c.authArgs
 	}
 
-	tr := &http.Transport{
-		// The sidecars are reached directly, as they reach each other:
-		// never through an HTTP proxy of the environment.
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		TLSHandshakeTimeout: 10 * time.Second,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+	var opts []client.Option
+	if c.token != "" {
+		opts = append(opts, client.WithToken(c.token))
 	}
 	if caFile != "" {
 		pool, err := readCAFile(caFile)
 		if err != nil {
 			return fail("%s: %v", c.caSource, err)
 		}
-		tr.TLSClientConfig.RootCAs = pool
+		opts = append(opts, client.WithRootCAs(pool))
 	}
-	c.hc = &http.Client{Transport: tr}
+	var err error
+	if c.Client, err = client.New(c.base, opts...); err != nil {
+		return fail("%v", err)
+	}
 
 	u, _ := url.Parse(c.base)
 	if u.Scheme == "http" && stderr != nil {
@@ -213,58 +221,52 @@ func listenURLScheme(addr, scheme string) (string, error) {
 // hintArgs are the flags to repeat in a suggested command line.
 func (c *apiClient) hintArgs() string { return c.addrArgs + c.authArgs }
 
-// apiAnswer is one HTTP answer.
-type apiAnswer struct {
-	code int
-	body []byte
-	url  string // method and URL, for messages
+// call sends one request (path may carry a query; body nil: none) and
+// returns the answer, whatever its status. timeout 0: none beyond ctx.
+// Its errors are *exitError (status 1) saying what went wrong and what
+// to do.
+func (c *apiClient) call(ctx context.Context, method, path string, body []byte, timeout time.Duration) (*client.Response, error) {
+	return within(ctx, c, timeout, func(ctx context.Context) (*client.Response, error) {
+		return c.Do(ctx, method, path, nil, body)
+	})
 }
 
-// call sends one request (path may carry a query; body nil: none) and
-// reads the answer. timeout 0: none beyond ctx. Its errors are
-// *exitError (status 1) saying what went wrong and what to do.
-func (c *apiClient) call(ctx context.Context, method, path string, body []byte, timeout time.Duration) (*apiAnswer, error) {
-	u := c.base + path
+// within runs one request of the client package with the CLI's timeout
+// (0: none beyond ctx) and explains a failure to get an answer (an
+// *exitError); an *client.APIError, the sidecar's answer, is the
+// caller's to explain.
+func within[T any](ctx context.Context, c *apiClient, timeout time.Duration, f func(context.Context) (T, error)) (T, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	v, err := f(ctx)
+	return v, c.explain(ctx, timeout, err)
+}
+
+func (c *apiClient) explain(ctx context.Context, timeout time.Duration, err error) error {
+	var (
+		ae *client.APIError
+		se *client.SchemeError
+		te *client.TransportError
+	)
+	switch {
+	case err == nil || errors.As(err, &ae):
+		return err
+	case errors.As(err, &se) && se.ServerTLS:
+		err = fmt.Errorf("the sidecar at %s serves HTTPS: use --url https://%s (with --cacert for its CA)", c.base, strings.TrimPrefix(c.base, "http://"))
+	case errors.As(err, &se):
+		err = fmt.Errorf("the sidecar at %s does not speak TLS (%v): if it serves plain http, use --url http://%s", c.base, se.Err, strings.TrimPrefix(c.base, "https://"))
+	case errors.As(err, &te) && te.ReadingBody:
+	case errors.As(err, &te) && errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return &exitError{code: 130, err: fmt.Errorf("interrupted: %s %s", te.Method, te.URL)}
+	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded) && timeout > 0 && ctx.Err() != nil:
+		err = fmt.Errorf("the sidecar at %s did not answer %s %s within %s", c.base, te.Method, strings.TrimPrefix(te.URL, c.base), timeout)
+	case errors.As(err, &te):
+		err = c.transportError(te.Err)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return nil, &exitError{code: 1, err: err}
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		switch {
-		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-			return nil, &exitError{code: 130, err: fmt.Errorf("interrupted: %s %s", method, u)}
-		case errors.Is(err, context.DeadlineExceeded) && timeout > 0 && ctx.Err() != nil:
-			return nil, &exitError{code: 1, err: fmt.Errorf("the sidecar at %s did not answer %s %s within %s", c.base, method, path, timeout)}
-		}
-		return nil, &exitError{code: 1, err: c.transportError(err)}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("reading the answer of %s %s: %v", method, u, err)}
-	}
-	a := &apiAnswer{code: resp.StatusCode, body: b, url: method + " " + u}
-	if a.code == http.StatusBadRequest && bytes.Contains(b, []byte("HTTP request to an HTTPS server")) {
-		return nil, &exitError{code: 1, err: fmt.Errorf("the sidecar at %s serves HTTPS: use --url https://%s (with --cacert for its CA)", c.base, strings.TrimPrefix(c.base, "http://"))}
-	}
-	return a, nil
+	return &exitError{code: 1, err: err}
 }
 
 // transportError explains a request that got no HTTP answer.
@@ -276,7 +278,6 @@ func (c *apiClient) transportError(err error) error {
 		unknownCA x509.UnknownAuthorityError
 		hostname  x509.HostnameError
 		invalid   x509.CertificateInvalidError
-		record    tls.RecordHeaderError
 	)
 	switch {
 	case errors.As(err, &unknownCA):
@@ -289,63 +290,50 @@ func (c *apiClient) transportError(err error) error {
 		return fmt.Errorf("the TLS certificate of the sidecar at %s is not valid for that address: %v\ngive --url with an address or name the certificate lists", c.base, err)
 	case errors.As(err, &invalid):
 		return fmt.Errorf("the TLS certificate of the sidecar at %s is not valid: %v", c.base, err)
-	case errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("the sidecar at %s does not speak TLS (%v): if it serves plain http, use --url http://%s", c.base, err, strings.TrimPrefix(c.base, "https://"))
 	}
 	return fmt.Errorf("cannot reach the sidecar at %s: %v (is `ringside serve` running? if it listens elsewhere, give --url or --config)", c.base, err)
 }
 
-// errorOf is the "error" of a JSON refusal; false when the body is not one.
-func errorOf(body []byte) (string, bool) {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(body, &e) != nil || e.Error == "" {
-		return "", false
-	}
-	return e.Error, true
-}
-
-var needsRole = regexp.MustCompile(`\(needs (\w+)\)`)
-
-// authError explains a 401 or a 403 of the authorization middleware
-// (msg is its error); ok is false for a 403 that is not about the
-// token's role (the lifecycle's loopback check, a peer certificate).
-func (c *apiClient) authError(code int, msg string) (error, bool) {
+// authError explains a 401 or a 403 of the authorization middleware;
+// ok is false for a 403 that is not about the token's role (the
+// lifecycle's loopback check, a peer certificate).
+func (c *apiClient) authError(e *client.APIError) (error, bool) {
 	switch {
-	case code == http.StatusUnauthorized && c.token == "":
-		return fmt.Errorf("the sidecar at %s wants a bearer token: %s\ngive --token-file FILE (or --token TOKEN) with a JWT it trusts", c.base, msg), true
-	case code == http.StatusUnauthorized:
-		return fmt.Errorf("the sidecar at %s refused the token: %s\nis it expired, or signed for another cluster? get a fresh one (for tests: ringside token)", c.base, msg), true
-	case code == http.StatusForbidden:
-		if m := needsRole.FindStringSubmatch(msg); m != nil {
-			return fmt.Errorf("the sidecar at %s refused: %s\nthis needs a token with role %s (or higher)", c.base, msg, m[1]), true
-		}
+	case e.StatusCode == http.StatusUnauthorized && c.token == "":
+		return fmt.Errorf("the sidecar at %s wants a bearer token: %s\ngive --token-file FILE (or --token TOKEN) with a JWT it trusts", c.base, e.Message), true
+	case e.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("the sidecar at %s refused the token: %s\nis it expired, or signed for another cluster? get a fresh one (for tests: ringside token)", c.base, e.Message), true
+	case e.NeededRole() != "":
+		return fmt.Errorf("the sidecar at %s refused: %s\nthis needs a token with role %s (or higher)", c.base, e.Message, e.NeededRole()), true
 	}
 	return nil, false
 }
 
 // refused turns an answer the caller has no better use for into the error
 // to exit with.
-func (c *apiClient) refused(a *apiAnswer) error {
-	msg, ok := errorOf(a.body)
-	if !ok {
-		return &exitError{code: 1, err: fmt.Errorf("unexpected answer to %s: HTTP %d: %s (is --url the ringside sidecar?)", a.url, a.code, clipBody(a.body))}
+func (c *apiClient) refused(e *client.APIError) error {
+	if e.Message == "" {
+		return &exitError{code: 1, err: fmt.Errorf("unexpected answer to %s %s: HTTP %d: %s (is --url the ringside sidecar?)", e.Method, e.URL, e.StatusCode, clipBody(e.Body))}
 	}
-	if err, ok := c.authError(a.code, msg); ok {
+	if err, ok := c.authError(e); ok {
 		return &exitError{code: 1, err: err}
 	}
-	return &exitError{code: 1, err: fmt.Errorf("%s: HTTP %d: %s", a.url, a.code, msg)}
+	return &exitError{code: 1, err: fmt.Errorf("%s %s: HTTP %d: %s", e.Method, e.URL, e.StatusCode, e.Message)}
+}
+
+// failed is err as the error to exit with: an answer refused, or err
+// itself (already explained by within).
+func (c *apiClient) failed(err error) error {
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		return c.refused(e)
+	}
+	return err
 }
 
 // problemsError is a 400 answer with "problems" (key → why), as the
 // settings and bulk endpoints give them: a table of them.
-func problemsError(headline string, body []byte) (error, bool) {
-	var e struct {
-		Error    string            `json:"error"`
-		Problems map[string]string `json:"problems"`
-	}
-	if json.Unmarshal(body, &e) != nil || len(e.Problems) == 0 {
+func problemsError(headline string, e *client.APIError) (error, bool) {
+	if len(e.Problems) == 0 {
 		return nil, false
 	}
 	keys := sortedMapKeys(e.Problems)
@@ -492,28 +480,8 @@ func (s *selectorFlags) check() error {
 	return nil
 }
 
-// query adds the selector to q.
-func (s *selectorFlags) query(q url.Values) {
-	if s.scope != "" {
-		q.Set("scope", s.scope)
-	}
-	if len(s.dcs) > 0 {
-		q.Set("dc", strings.Join(s.dcs, ","))
-	}
-	if len(s.racks) > 0 {
-		q.Set("rack", strings.Join(s.racks, ","))
-	}
-	if len(s.host) > 0 {
-		q.Set("hosts", strings.Join(s.host, ","))
-	}
-}
-
-// withQuery is path?q (path alone for an empty q).
-func withQuery(path string, q url.Values) string {
-	if len(q) == 0 {
-		return path
-	}
-	return path + "?" + q.Encode()
+func (s *selectorFlags) selector() client.Selector {
+	return client.Selector{Scope: s.scope, DCs: s.dcs, Racks: s.racks, Hosts: s.host}
 }
 
 // newFlagSet is a client subcommand's flag set: errors and -h go to

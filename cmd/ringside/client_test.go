@@ -119,7 +119,7 @@ func TestClientTLSAndToken(t *testing.T) {
 		t.Fatalf("client: %v, warnings %q", err, warn)
 	}
 	a, err := c.call(t.Context(), "GET", "/v1/bulkcmd", nil, 0)
-	if err != nil || a.code != 200 {
+	if err != nil || a.StatusCode != 200 {
 		t.Fatalf("call over TLS: %v %+v", err, a)
 	}
 	if r := f.requests(); r[0].auth != "Bearer abc.def.ghi" {
@@ -176,7 +176,7 @@ func TestClientFromConfig(t *testing.T) {
 	if c.base != "https://127.0.0.1:"+port || c.caSource != "security.client_ca_file of "+cfg || c.addrArgs != " --config "+cfg {
 		t.Errorf("from --config: %+v", c)
 	}
-	if a, err := c.call(t.Context(), "GET", "/v1/bulkcmd", nil, 0); err != nil || a.code != 200 {
+	if a, err := c.call(t.Context(), "GET", "/v1/bulkcmd", nil, 0); err != nil || a.StatusCode != 200 {
 		t.Errorf("call trusting the config's CA: %v", err)
 	}
 	// peer_ca_file wins over client_ca_file; --cacert over both.
@@ -244,20 +244,20 @@ func TestClientAuthErrors(t *testing.T) {
 	u := f.start(t)
 	c, _, _ := clientOf(t, nil, "--url", u)
 	a, _ := c.call(t.Context(), "GET", "/v1/jobs", nil, 0)
-	if err := c.refused(a); !strings.Contains(err.Error(), "token is expired") || !strings.Contains(err.Error(), "--token-file") {
+	if err := c.refused(a.AsError()); !strings.Contains(err.Error(), "token is expired") || !strings.Contains(err.Error(), "--token-file") {
 		t.Errorf("401 without a token: %v", err)
 	}
 	c, _, _ = clientOf(t, nil, "--url", u, "--token", "x")
 	a, _ = c.call(t.Context(), "GET", "/v1/jobs", nil, 0)
-	if err := c.refused(a); !strings.Contains(err.Error(), "refused the token: token is expired") || !strings.Contains(err.Error(), "fresh one") {
+	if err := c.refused(a.AsError()); !strings.Contains(err.Error(), "refused the token: token is expired") || !strings.Contains(err.Error(), "fresh one") {
 		t.Errorf("401 with a token: %v", err)
 	}
 	a, _ = c.call(t.Context(), "POST", "/v1/jobs", []byte("{}"), 0)
-	if err := c.refused(a); !strings.Contains(err.Error(), "(needs operate)") || !strings.Contains(err.Error(), "a token with role operate") {
+	if err := c.refused(a.AsError()); !strings.Contains(err.Error(), "(needs operate)") || !strings.Contains(err.Error(), "a token with role operate") {
 		t.Errorf("403: %v", err)
 	}
 	a, _ = c.call(t.Context(), "GET", "/elsewhere", nil, 0)
-	if err := c.refused(a); !strings.Contains(err.Error(), "HTTP 404: not found") {
+	if err := c.refused(a.AsError()); !strings.Contains(err.Error(), "HTTP 404: not found") {
 		t.Errorf("404: %v", err)
 	}
 }

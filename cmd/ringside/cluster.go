@@ -5,17 +5,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ringside/ringside/client"
 	"github.com/ringside/ringside/desire"
 )
 
@@ -170,46 +170,33 @@ func parseCluster(args, env []string, stdout, stderr io.Writer, now func() time.
 	return c, nil
 }
 
-// clusterDoc is the part of desire.Document the CLI shows.
-type clusterDoc struct {
-	Desires []struct {
-		desire.Desire
-		Progress desire.Progress `json:"progress"`
-		ETA      *time.Time      `json:"eta"`
-		ByMet    *bool           `json:"by_met"`
-	} `json:"desires"`
-	DryRun bool `json:"dry_run"`
-}
-
 func (c *clusterCmd) run(ctx context.Context) error {
-	var a *apiAnswer
+	get := c.api.ClusterDesire
+	var doc *client.ClusterDocument
 	var err error
 	switch c.sub {
 	case "restart":
-		b, _ := json.Marshal(c.body)
-		a, err = c.api.call(ctx, "POST", desire.PathCluster, b, 60*time.Second)
+		doc, err = within(ctx, c.api, 60*time.Second, func(ctx context.Context) (*client.ClusterDocument, error) {
+			return c.api.CreateClusterDesire(ctx, c.body)
+		})
 	case "status":
-		a, err = c.api.call(ctx, "GET", desire.PathCluster, nil, 30*time.Second)
+		doc, err = within(ctx, c.api, 30*time.Second, get)
 	default:
-		a, err = c.api.call(ctx, "POST", withQuery(desire.PathCluster+"/"+c.sub, url.Values{}), nil, 30*time.Second)
+		control := map[string]func(context.Context) (*client.ClusterDocument, error){
+			"pause": c.api.PauseCluster, "resume": c.api.ResumeCluster, "cancel": c.api.CancelCluster,
+		}[c.sub]
+		doc, err = within(ctx, c.api, 30*time.Second, control)
 	}
 	if err != nil {
-		return err
-	}
-	if a.code != 200 {
-		return c.api.refused(a)
+		return c.api.failed(err)
 	}
 	if c.json && !c.watch {
-		printJSON(c.stdout, a.body)
+		printJSON(c.stdout, doc.Raw)
 		return nil
 	}
-	var doc clusterDoc
-	if err := json.Unmarshal(a.body, &doc); err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %v", a.url, err)}
-	}
 	if !c.watch || c.dryRun {
-		c.print(&doc)
-		return c.status(&doc)
+		c.print(doc)
+		return c.status(doc)
 	}
 	for {
 		if len(doc.Desires) == 0 {
@@ -217,38 +204,40 @@ func (c *clusterCmd) run(ctx context.Context) error {
 			return nil
 		}
 		d := doc.Desires[0]
-		if d.State.Ended() || d.State == desire.Blocked {
+		if client.DesireEnded(d.State) || d.State == client.DesireBlocked {
 			c.clearBar()
-			c.print(&doc)
-			return c.status(&doc)
+			c.print(doc)
+			return c.status(doc)
 		}
-		c.bar(&doc)
+		c.bar(doc)
 		select {
 		case <-ctx.Done():
 			return &exitError{code: 130, err: fmt.Errorf("interrupted; the desire goes on (ringside cluster status)")}
 		case <-time.After(c.poll):
 		}
-		a, err := c.api.call(ctx, "GET", desire.PathCluster, nil, 30*time.Second)
+		next, err := within(ctx, c.api, 30*time.Second, get)
+		if e := (*client.APIError)(nil); errors.As(err, &e) {
+			// A sidecar whose node is being restarted may answer 503 for
+			// a while: keep the last document, ask again.
+			continue
+		}
 		if err != nil {
 			c.clearBar()
 			fmt.Fprintln(c.stderr, "(sidecar not answering, retrying:", err, ")")
 			continue
 		}
-		doc = clusterDoc{}
-		if a.code != 200 || json.Unmarshal(a.body, &doc) != nil {
-			continue
-		}
+		doc = next
 	}
 }
 
-func (c *clusterCmd) status(doc *clusterDoc) error {
+func (c *clusterCmd) status(doc *client.ClusterDocument) error {
 	if len(doc.Desires) == 0 {
 		return nil
 	}
 	switch d := doc.Desires[0]; d.State {
-	case desire.Blocked:
+	case client.DesireBlocked:
 		return &exitError{code: 1, err: fmt.Errorf("desire %s is BLOCKED: %s\nfix it, then: ringside cluster resume (or cancel)", d.ID, d.Reason)}
-	case desire.Cancelled, desire.Expired:
+	case client.DesireCancelled, client.DesireExpired:
 		return &exitError{code: 1, err: fmt.Errorf("desire %s is %s: %s", d.ID, d.State, d.Reason)}
 	}
 	return nil
@@ -261,7 +250,7 @@ func (c *clusterCmd) clearBar() {
 }
 
 // bar shows progress: redrawn in place on a terminal, a line per change otherwise.
-func (c *clusterCmd) bar(doc *clusterDoc) {
+func (c *clusterCmd) bar(doc *client.ClusterDocument) {
 	d := doc.Desires[0]
 	p := d.Progress
 	filled := 0
@@ -284,7 +273,7 @@ func (c *clusterCmd) bar(doc *clusterDoc) {
 }
 
 // print writes the desire, its waves and the current wave's nodes.
-func (c *clusterCmd) print(doc *clusterDoc) {
+func (c *clusterCmd) print(doc *client.ClusterDocument) {
 	w := c.stdout
 	if len(doc.Desires) == 0 {
 		fmt.Fprintln(w, "no cluster desire")
@@ -315,7 +304,7 @@ func (c *clusterCmd) print(doc *clusterDoc) {
 	for i, wave := range d.Waves {
 		st := "planned"
 		switch {
-		case i < d.Wave || d.State == desire.Done:
+		case i < d.Wave || d.State == client.DesireDone:
 			st = "done"
 		case i == d.Wave:
 			st = "current"
@@ -333,7 +322,7 @@ func (c *clusterCmd) print(doc *clusterDoc) {
 		rows = append(rows, []string{fmt.Sprint(i + 1), st, fmt.Sprint(len(wave)), dur, strings.Join(names, " ")})
 	}
 	writeTable(w, []string{"WAVE", "STATE", "NODES", "TOOK", "ENDPOINTS"}, rows)
-	if cur := d.Wave; cur >= 0 && cur < len(d.Waves) && !d.State.Ended() {
+	if cur := d.Wave; cur >= 0 && cur < len(d.Waves) && !client.DesireEnded(d.State) {
 		fmt.Fprintf(w, "\nwave %d:\n", cur+1)
 		rows = nil
 		for _, h := range d.Waves[cur] {
@@ -348,7 +337,7 @@ func (c *clusterCmd) print(doc *clusterDoc) {
 			if n.Error != "" {
 				step = n.Error
 			}
-			rows = append(rows, []string{n.Endpoint, n.DC + "/" + n.Rack, string(n.State), step, h})
+			rows = append(rows, []string{n.Endpoint, n.DC + "/" + n.Rack, n.State, step, h})
 		}
 		writeTable(w, []string{"ENDPOINT", "DC/RACK", "STATE", "STEP", "HOST ID"}, rows)
 	}

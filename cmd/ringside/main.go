@@ -27,6 +27,11 @@ Usage:
   ringside version                         print the version
 
 Run 'ringside <command> -h' for the flags of a command.
+
+Exit status: 0 done; 1 failed (the message says why); 2 a usage mistake
+(an unknown command, flag or argument: nothing was done); 3 from 'node
+status' when Cassandra is not running (LSB); 130 interrupted while waiting
+(the operation goes on in the sidecar; the message says how to follow it).
 `
 
 var version = "dev"

@@ -21,6 +21,11 @@ import (
 // serves the `sim ctl` and `sim nodetool` runs of simulated nodes' bin/
 // scripts (they exec os.Executable(), here this test binary).
 func TestMain(m *testing.M) {
+	if os.Getenv("RINGSIDE_TEST_MAIN") == "argv" { // the `ringside` of shellWithRingside
+		os.Args = append([]string{"ringside"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
 	if len(os.Args) > 2 && os.Args[1] == "sim" && (os.Args[2] == "ctl" || os.Args[2] == "nodetool") {
 		main()
 		os.Exit(0)

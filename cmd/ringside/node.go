@@ -6,7 +6,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ringside/ringside/lifecycle"
+	"github.com/ringside/ringside/client"
 )
 
 const nodeUsage = `Usage: ringside node status|stop|start [--block] [--force] [--url URL | --config FILE] [--token-file FILE] [--cacert FILE] [--json] [--poll DURATION]
@@ -49,8 +48,8 @@ const defaultNodeURL = "http://127.0.0.1:5000"
 
 // Step order, for the [i/n] of the progress display.
 var (
-	nodeStopSteps  = []lifecycle.Step{lifecycle.StepFailHealth, lifecycle.StepDrain, lifecycle.StepStopCommand, lifecycle.StepWaitExit}
-	nodeStartSteps = []lifecycle.Step{lifecycle.StepStartCmd, lifecycle.StepWaitHealth}
+	nodeStopSteps  = []string{client.StepFailHealth, client.StepDrain, client.StepStopCommand, client.StepWaitExit}
+	nodeStartSteps = []string{client.StepStartCmd, client.StepWaitHealth}
 )
 
 // How long a --block follow tolerates a sidecar it cannot reach (it may be
@@ -184,125 +183,48 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// The JSON the sidecar answers (lifecycle.Status.View, Transition.View).
-
-type nodeStepView struct {
-	Step     lifecycle.Step `json:"step"`
-	Started  time.Time      `json:"started"`
-	Finished time.Time      `json:"finished"`
-	Outcome  string         `json:"outcome"`
-	Detail   string         `json:"detail"`
-}
-
-type nodeTransitionView struct {
-	Type               string          `json:"type"`
-	Trigger            string          `json:"trigger"`
-	Outcome            string          `json:"outcome"`
-	State              lifecycle.State `json:"state"`
-	Requested          time.Time       `json:"requested"`
-	Finished           time.Time       `json:"finished"`
-	PID                *int            `json:"cassandra_pid"`
-	Executed           *string         `json:"executed"`
-	HealthchecksFailed []string        `json:"healthchecks_failed"`
-	HealthchecksPassed []string        `json:"healthchecks_passed"`
-	TimeToStop         *float64        `json:"time_to_stop_in_s"`
-	TimeToStart        *float64        `json:"time_to_start_in_s"`
-	Step               lifecycle.Step  `json:"step"`
-	Steps              []nodeStepView  `json:"steps"`
-	Error              string          `json:"error"`
-	Warnings           []string        `json:"warnings"`
-	Note               string          `json:"note"`
-	Resumed            int             `json:"resumed"`
-}
-
-// seconds is time_to_stop_in_s or time_to_start_in_s.
-func (t *nodeTransitionView) seconds() (float64, bool) {
-	p := t.TimeToStart
-	if t.Type == "stop" {
-		p = t.TimeToStop
-	}
-	if p == nil {
-		return 0, false
-	}
-	return *p, true
-}
-
-func (t *nodeTransitionView) order() []lifecycle.Step {
+// transitionOrder is the steps of t's type, in order.
+func transitionOrder(t *client.Transition) []string {
 	if t.Type == "stop" {
 		return nodeStopSteps
 	}
 	return nodeStartSteps
 }
 
-type nodeStatusView struct {
-	PID         *int            `json:"cassandra_pid"`
-	State       lifecycle.State `json:"state"`
-	Step        lifecycle.Step  `json:"step"`
-	Since       time.Time       `json:"since"`
-	Desired     *string         `json:"desired"`
-	Running     bool            `json:"cassandra_running"`
-	PIDError    string          `json:"pid_error"`
-	Supervision *struct {
-		Enabled     bool      `json:"enabled"`
-		Restarts    int       `json:"restarts"`
-		LastRestart time.Time `json:"last_restart"`
-		NextAttempt time.Time `json:"next_attempt"`
-	} `json:"supervision"`
-	Last     *nodeTransitionView `json:"last_transition"`
-	Warnings []string            `json:"warnings"`
-	// LastRaw is last_transition as the sidecar sent it, for --json.
-	LastRaw json.RawMessage `json:"-"`
-}
-
-func (c *nodeCmd) do(ctx context.Context, method, path string) (*apiAnswer, error) {
-	// No timeout on POST: without block, start answers once the start
-	// command has run (bounded by the sidecar's lifecycle.start_timeout).
-	timeout := time.Duration(0)
-	if method == http.MethodGet {
-		timeout = 30 * time.Second
-	}
-	return c.call(ctx, method, path, nil, timeout)
-}
-
 // fail turns an answer that is not a lifecycle view into the error to exit
 // with; with --json the sidecar's JSON goes to stdout first.
-func (c *nodeCmd) fail(a *apiAnswer) error {
-	var e struct {
-		Error string          `json:"error"`
-		State lifecycle.State `json:"state"`
-		Step  lifecycle.Step  `json:"step"`
-	}
-	if json.Unmarshal(a.body, &e) != nil || e.Error == "" {
-		return &exitError{code: 1, err: fmt.Errorf("unexpected answer to %s: HTTP %d: %s (is --url the ringside sidecar?)", a.url, a.code, clipBody(a.body))}
+func (c *nodeCmd) fail(e *client.APIError) error {
+	if e.Message == "" {
+		return &exitError{code: 1, err: fmt.Errorf("unexpected answer to %s %s: HTTP %d: %s (is --url the ringside sidecar?)", e.Method, e.URL, e.StatusCode, clipBody(e.Body))}
 	}
 	if c.json {
-		c.printJSON(a.body)
+		c.printJSON(e.Body)
 	}
 	var err error
-	switch a.code {
+	switch e.StatusCode {
 	case http.StatusConflict:
-		if strings.HasPrefix(e.Error, "stop refused:") {
+		if strings.HasPrefix(e.Message, "stop refused:") {
 			// The availability check: the way out is --force.
-			err = errors.New(strings.Replace(e.Error, "add force=true", "add --force", 1))
+			err = errors.New(strings.Replace(e.Message, "add force=true", "add --force", 1))
 			break
 		}
-		state := string(e.State)
-		if e.Step != "" {
-			state += " (step " + string(e.Step) + ")"
+		state := e.Field("state")
+		if step := e.Field("step"); step != "" {
+			state += " (step " + step + ")"
 		}
-		err = fmt.Errorf("%s\nthe node is %s; follow with: ringside node status%s", e.Error, state, c.hintArgs())
+		err = fmt.Errorf("%s\nthe node is %s; follow with: ringside node status%s", e.Message, state, c.hintArgs())
 	case http.StatusUnauthorized, http.StatusForbidden:
-		if ae, ok := c.authError(a.code, e.Error); ok {
+		if ae, ok := c.authError(e); ok {
 			err = ae
 			break
 		}
-		err = fmt.Errorf("%s: %s\n--url must point at the sidecar on a loopback address of this host (e.g. %s), or the sidecar must set lifecycle.allow_remote: true", c.base, e.Error, defaultNodeURL)
+		err = fmt.Errorf("%s: %s\n--url must point at the sidecar on a loopback address of this host (e.g. %s), or the sidecar must set lifecycle.allow_remote: true", c.base, e.Message, defaultNodeURL)
 	case http.StatusBadRequest:
-		err = fmt.Errorf("the sidecar refused the request: %s", e.Error)
+		err = fmt.Errorf("the sidecar refused the request: %s", e.Message)
 	case http.StatusNotFound:
-		err = fmt.Errorf("%s: %s (does this sidecar serve the lifecycle endpoints? it may be an older ringside)", a.url, e.Error)
+		err = fmt.Errorf("%s %s: %s (does this sidecar serve the lifecycle endpoints? it may be an older ringside)", e.Method, e.URL, e.Message)
 	default:
-		err = fmt.Errorf("%s: HTTP %d: %s", a.url, a.code, e.Error)
+		err = fmt.Errorf("%s %s: HTTP %d: %s", e.Method, e.URL, e.StatusCode, e.Message)
 	}
 	return &exitError{code: 1, err: err}
 }
@@ -327,90 +249,74 @@ func (c *nodeCmd) run(ctx context.Context) error {
 	return c.transition(ctx)
 }
 
-// getStatus reads GET /v1/desires/node/status (200 running, 503 not).
-func (c *nodeCmd) getStatus(ctx context.Context) (*nodeStatusView, *apiAnswer, error) {
-	a, err := c.do(ctx, http.MethodGet, lifecycle.PathStatus)
-	if err != nil {
-		return nil, nil, err
+// getStatus reads GET /v1/desires/node/status (200 running, 503 not);
+// answered is false when no answer came.
+func (c *nodeCmd) getStatus(ctx context.Context) (st *client.NodeStatus, answered bool, err error) {
+	st, err = within(ctx, c.apiClient, 30*time.Second, c.NodeStatus)
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		return nil, true, c.fail(e)
 	}
-	if a.code != http.StatusOK && a.code != http.StatusServiceUnavailable {
-		return nil, a, c.fail(a)
-	}
-	var st nodeStatusView
-	var raw struct {
-		Last json.RawMessage `json:"last_transition"`
-	}
-	if json.Unmarshal(a.body, &st) != nil || json.Unmarshal(a.body, &raw) != nil || st.State == "" {
-		return nil, a, c.fail(a)
-	}
-	st.LastRaw = raw.Last
-	return &st, a, nil
+	return st, err == nil, err
 }
 
 func (c *nodeCmd) status(ctx context.Context) error {
-	st, a, err := c.getStatus(ctx)
+	st, _, err := c.getStatus(ctx)
 	if err != nil {
 		return err
 	}
 	if c.json {
-		c.printJSON(a.body)
+		c.printJSON(st.Raw)
 	} else {
 		c.printStatus(st)
 	}
-	if a.code != http.StatusOK {
+	if st.StatusCode != http.StatusOK {
 		return &exitError{code: 3} // LSB: program is not running
 	}
 	return nil
 }
 
 func (c *nodeCmd) transition(ctx context.Context) error {
-	path := lifecycle.PathStop
-	if c.force {
-		path += "?force=true"
+	// No timeout: without block, start answers once the start command
+	// has run (bounded by the sidecar's lifecycle.start_timeout).
+	t, err := within(ctx, c.apiClient, 0, func(ctx context.Context) (*client.Transition, error) {
+		if c.sub == "start" {
+			return c.StartNode(ctx, client.StartOptions{})
+		}
+		return c.StopNode(ctx, client.StopOptions{Force: c.force})
+	})
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		return c.fail(e)
 	}
-	if c.sub == "start" {
-		path = lifecycle.PathStart
-	}
-	a, err := c.do(ctx, http.MethodPost, path)
 	if err != nil {
 		return err
 	}
-	var t nodeTransitionView
-	switch a.code {
-	case http.StatusOK, http.StatusAccepted, http.StatusInternalServerError:
-		if json.Unmarshal(a.body, &t) != nil || t.Type == "" || t.Outcome == "" {
-			return c.fail(a)
-		}
-	default:
-		return c.fail(a)
-	}
-	if t.Outcome != lifecycle.InProgress {
+	if t.Outcome != client.OutcomeInProgress {
 		// Ended already (a stop with nothing to stop, a start command that failed).
 		if c.json {
-			c.printJSON(a.body)
+			c.printJSON(t.Raw)
 		} else {
-			c.printTransition(&t)
+			c.printTransition(t)
 		}
-		return transitionErr(&t)
+		return transitionErr(t)
 	}
 	if c.block {
-		return c.follow(ctx, &t, a.body)
+		return c.follow(ctx, t)
 	}
 	if c.json {
-		c.printJSON(a.body)
+		c.printJSON(t.Raw)
 		return nil
 	}
-	state := string(t.State)
+	state := t.State
 	if t.Step != "" {
-		state += " (step " + string(t.Step) + ")"
+		state += " (step " + t.Step + ")"
 	}
 	fmt.Fprintf(c.stdout, "%s requested: %s; follow with: ringside node status%s\n", t.Type, state, c.hintArgs())
 	return nil
 }
 
 // transitionErr is the exit status of an ended transition.
-func transitionErr(t *nodeTransitionView) error {
-	if t.Outcome == lifecycle.Succeeded {
+func transitionErr(t *client.Transition) error {
+	if t.Outcome == client.OutcomeSucceeded {
 		return nil
 	}
 	msg := t.Error
@@ -423,7 +329,7 @@ func transitionErr(t *nodeTransitionView) error {
 // follow polls the status until the transition t (same type, same
 // requested time) has ended, showing its progress on stderr, then prints
 // how it went.
-func (c *nodeCmd) follow(ctx context.Context, t *nodeTransitionView, raw []byte) error {
+func (c *nodeCmd) follow(ctx context.Context, t *client.Transition) error {
 	p := &nodeProgress{w: c.stderr, tty: c.tty}
 	p.update(t)
 	tick := time.NewTicker(c.poll)
@@ -436,12 +342,12 @@ func (c *nodeCmd) follow(ctx context.Context, t *nodeTransitionView, raw []byte)
 			return &exitError{code: 130, err: fmt.Errorf("interrupted; the %s goes on in the sidecar; follow with: ringside node status%s", t.Type, c.hintArgs())}
 		case <-tick.C:
 		}
-		st, a, err := c.getStatus(ctx)
+		st, answered, err := c.getStatus(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				continue // reported above
 			}
-			if a == nil {
+			if !answered {
 				// No answer: the sidecar may be restarting, and the
 				// transition resumes when it is back.
 				if unreachable.IsZero() {
@@ -466,12 +372,12 @@ func (c *nodeCmd) follow(ctx context.Context, t *nodeTransitionView, raw []byte)
 			return &exitError{code: 1, err: fmt.Errorf("the sidecar no longer reports the %s requested at %s; see ringside node status%s", t.Type, fmtTime(t.Requested), c.hintArgs())}
 		}
 		p.update(last)
-		if last.Outcome == lifecycle.InProgress {
+		if last.Outcome == client.OutcomeInProgress {
 			continue
 		}
 		p.end()
 		if c.json {
-			c.printJSON(st.LastRaw)
+			c.printJSON(last.Raw)
 		} else {
 			c.printTransition(last)
 		}
@@ -489,14 +395,14 @@ type nodeProgress struct {
 	lastMsg string
 }
 
-func stepLabel(t *nodeTransitionView, s lifecycle.Step) string {
-	order := t.order()
+func stepLabel(t *client.Transition, s string) string {
+	order := transitionOrder(t)
 	for i, o := range order {
 		if o == s {
 			return fmt.Sprintf("[%d/%d %s]", i+1, len(order), s)
 		}
 	}
-	return "[" + string(s) + "]"
+	return "[" + s + "]"
 }
 
 func verbing(kind string) string {
@@ -506,7 +412,7 @@ func verbing(kind string) string {
 	return "starting"
 }
 
-func (p *nodeProgress) update(t *nodeTransitionView) {
+func (p *nodeProgress) update(t *client.Transition) {
 	if !p.tty {
 		for ; p.shown < len(t.Steps); p.shown++ {
 			s := t.Steps[p.shown]
@@ -522,7 +428,7 @@ func (p *nodeProgress) update(t *nodeTransitionView) {
 	if step != "" {
 		line += "  " + stepLabel(t, step)
 	}
-	if s, ok := t.seconds(); ok {
+	if s, ok := t.Seconds(); ok {
 		line += fmt.Sprintf("  %.1fs", s)
 	}
 	fmt.Fprint(p.w, "\r"+line+"\x1b[K")
@@ -581,17 +487,17 @@ func fmtPID(p *int) string {
 	return strconv.Itoa(*p)
 }
 
-func (c *nodeCmd) printStatus(st *nodeStatusView) {
+func (c *nodeCmd) printStatus(st *client.NodeStatus) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, oneLine(v)) }
-	state := string(st.State)
+	state := st.State
 	if st.Step != "" {
 		kind := "start"
-		if st.State == lifecycle.Stopping {
+		if st.State == client.NodeStopping {
 			kind = "stop"
 		}
-		state += "  " + stepLabel(&nodeTransitionView{Type: kind}, st.Step)
+		state += "  " + stepLabel(&client.Transition{Type: kind}, st.Step)
 	}
 	row("state", state)
 	pid := fmtPID(st.PID)
@@ -623,8 +529,8 @@ func (c *nodeCmd) printStatus(st *nodeStatusView) {
 	}
 	if t := st.Last; t != nil {
 		v := t.Type + " " + t.Outcome
-		if secs, ok := t.seconds(); ok {
-			if t.Outcome == lifecycle.InProgress {
+		if secs, ok := t.Seconds(); ok {
+			if t.Outcome == client.OutcomeInProgress {
 				v += fmt.Sprintf(", %s so far", fmtDuration(time.Duration(secs*float64(time.Second))))
 			} else {
 				v += " in " + fmtDuration(time.Duration(secs*float64(time.Second)))
@@ -649,7 +555,7 @@ func (c *nodeCmd) printStatus(st *nodeStatusView) {
 	writeTrimmed(c.stdout, buf.Bytes())
 }
 
-func (c *nodeCmd) printTransition(t *nodeTransitionView) {
+func (c *nodeCmd) printTransition(t *client.Transition) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, oneLine(v)) }
@@ -664,7 +570,7 @@ func (c *nodeCmd) printTransition(t *nodeTransitionView) {
 		row("trigger", t.Trigger)
 	}
 	row("outcome", t.Outcome)
-	row("state", string(t.State))
+	row("state", t.State)
 	row("cassandra_pid", fmtPID(t.PID))
 	executed := ""
 	if t.Executed != nil {
@@ -676,7 +582,7 @@ func (c *nodeCmd) printTransition(t *nodeTransitionView) {
 	} else {
 		row("healthchecks_passed", or(strings.Join(t.HealthchecksPassed, ", ")))
 	}
-	if s, ok := t.seconds(); ok {
+	if s, ok := t.Seconds(); ok {
 		row("time_to_"+t.Type+"_in_s", strconv.FormatFloat(s, 'f', -1, 64))
 	}
 	if t.Resumed > 0 {

@@ -69,6 +69,8 @@ func runDemo(args []string) error {
 	secure := fs.Bool("secure", false, "TLS for every sidecar, mutual TLS between sidecars, JWT bearer tokens; prints the CA file and a token per role")
 	timing := fs.String("timing", "", "simulator timing: real (a real 4.1.6 node's start, stop and failure detection) instead of the demo's short one")
 	gossip := fs.Duration("gossip-interval", demo.GossipInterval, "simulated gossip round; a killed node is convicted after about 18.4 of them (real Cassandra: 1s)")
+	localhost := fs.Bool("localhost", true, "the first node's sidecar also answers on localhost:PORT, as in CEP-1's curl examples")
+	sample := fs.Bool("sample", true, "create the sample keyspace "+demo.SampleKeyspace+" (NetworkTopologyStrategy over every DC) with a table and some rows")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -103,10 +105,13 @@ func runDemo(args []string) error {
 	if *verbose {
 		log = newLogger("info", "text")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: with `ringside demo | head`, a write after head has
+	// gone would otherwise kill the process before it removes its
+	// temporary directory; the demo stops as on Ctrl-C instead.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	t0 := time.Now()
-	d, err := demo.Start(ctx, demo.Options{Sim: &scfg, Port: *port, Logger: log, Secure: *secure})
+	d, err := demo.Start(ctx, demo.Options{Sim: &scfg, Port: *port, Logger: log, Secure: *secure, Localhost: *localhost, SampleData: *sample})
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,18 @@ func runDemo(args []string) error {
 			fmt.Println("  " + q)
 		}
 	}
+	if len(d.Sample) > 0 {
+		fmt.Println("\nSample data, for flush, cleanup and your own queries (cqlsh " + d.Sidecars[0].Config.Cassandra.CQLAddress + " works too):")
+		for _, q := range d.Sample {
+			fmt.Println("  " + q)
+		}
+	}
 	first, other := d.Sidecars[0], d.Sidecars[len(d.Sidecars)-1]
+	local := first.URL
+	if d.LocalURL != "" {
+		local = d.LocalURL
+		fmt.Printf("\nThe first node's sidecar (%s) also answers on %s, as in CEP-1's examples;\nevery sidecar is at its node's address, as beside a real node.\n", first.URL, d.LocalURL)
+	}
 	if sec := d.Security; sec != nil {
 		fmt.Printf(`
 Secure: HTTPS with certificates from the cluster CA %[2]s, mutual TLS
@@ -141,7 +157,7 @@ Try:
   curl --cacert %[2]s -H "Authorization: Bearer $OPERATE" -XPOST '%[1]s/v1/bulkcmd/setcompactionthroughput' -d '{"rate_in_mb": 12}'
   ringside token --role operate --secret-file %[3]s              # mint more
 
-`, first.URL, sec.CAFile, sec.SecretFile, sec.Tokens["read"], sec.Tokens["operate"], sec.Tokens["admin"])
+`, local, sec.CAFile, sec.SecretFile, sec.Tokens["read"], sec.Tokens["operate"], sec.Tokens["admin"])
 		fmt.Printf("Node state (cassandra.yaml, data, pidfiles) is under %s.\nCtrl-C stops everything.\n", d.Cluster.Config().Dir)
 	} else {
 		fmt.Printf(`
@@ -153,7 +169,7 @@ Try:
   curl -s %[1]s/v1/settings?key=compaction_throughput
   curl -s -XPUT %[1]s/v1/settings/ -d '{"compaction_throughput_mb_per_sec": 12}'
   curl -s -XPOST %[1]s/v1/bulkcmd/setcompactionthroughput -d '{"rate_in_mb": 12}'
-  curl -s -XPOST '%[1]s/v1/bulkcmd/flush?dc=dc2'
+  curl -s -XPOST '%[1]s/v1/bulkcmd/flush?dc=dc2' -d '{"keyspace": "%[6]s"}'
   ringside sim ctl --control %[3]s kill %[2]s      # then ask the coordinator and cluster health again
   ringside sim ctl --control %[3]s start %[2]s
   ringside sim ctl --control %[3]s corrupt %[4]s   # replica health of that node turns unhealthy
@@ -165,9 +181,9 @@ Try:
 
 Node state (cassandra.yaml, data, pidfiles) is under %[5]s.
 Ctrl-C stops everything.
-`, first.URL, other.Node.Addr, *control, first.Node.Addr, d.Cluster.Config().Dir)
+`, local, other.Node.Addr, *control, first.Node.Addr, d.Cluster.Config().Dir, demo.SampleKeyspace)
 	}
 	<-ctx.Done()
-	fmt.Println("\nstopping")
+	fmt.Fprintln(os.Stderr, "\nstopping") // stdout may be a closed pipe
 	return nil
 }

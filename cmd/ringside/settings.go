@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -20,8 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ringside/ringside/fanout"
-	"github.com/ringside/ringside/settings"
+	"github.com/ringside/ringside/client"
 )
 
 const settingsUsage = `Usage: ringside settings get [KEY ...] [--scope local|cluster] [--dc DC] [--rack RACK] [--hosts H,...] [flags]
@@ -186,51 +184,32 @@ func settingValue(v string) json.RawMessage {
 	return b
 }
 
-// settingsNode is one node of a fan-out answer (settings/http.go's
-// nodeResult).
-type settingsNode struct {
-	fanout.Target
-	Success bool                       `json:"success"`
-	Status  int                        `json:"http_status"`
-	Runtime map[string]json.RawMessage `json:"runtime"`
-	Error   string                     `json:"error"`
-	Seconds float64                    `json:"seconds"`
-}
-
-// settingsAnswer is a local ({"runtime"}) or a fan-out ({"nodes"}) answer.
-type settingsAnswer struct {
-	Runtime map[string]json.RawMessage `json:"runtime"`
-	Nodes   []settingsNode             `json:"nodes"`
-}
-
 func (c *settingsCmd) run(ctx context.Context) error {
-	q := url.Values{}
-	c.sel.query(q)
+	sel := c.sel.selector()
 	if c.sub == "refresh" {
-		return c.refresh(ctx, q)
+		return c.refresh(ctx, sel)
 	}
-	method, what := http.MethodGet, "read the settings"
+	what := "read the settings"
 	if c.sub == "set" {
-		method, what = http.MethodPut, "change the settings"
-	} else if len(c.keys) > 0 {
-		q.Set("key", strings.Join(c.keys, ","))
+		what = "change the settings"
 	}
-	var body []byte
-	if c.sub == "set" {
-		body = c.body
+	ans, err := within(ctx, c.api, c.timeout, func(ctx context.Context) (*client.Settings, error) {
+		if c.sub == "set" {
+			return c.api.SetSettings(ctx, sel, json.RawMessage(c.body))
+		}
+		return c.api.Settings(ctx, sel, c.keys...)
+	})
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		if c.json && json.Valid(e.Body) {
+			printJSON(c.stdout, e.Body)
+		}
+		return c.fail(e, what)
 	}
-	a, err := c.api.call(ctx, method, withQuery(settings.Path, q), body, c.timeout)
 	if err != nil {
 		return err
 	}
-	var ans settingsAnswer
-	isAnswer := (a.code == http.StatusOK || a.code == http.StatusBadGateway) &&
-		json.Unmarshal(a.body, &ans) == nil && (ans.Runtime != nil || ans.Nodes != nil)
-	if c.json && (isAnswer || json.Valid(a.body)) {
-		printJSON(c.stdout, a.body)
-	}
-	if !isAnswer {
-		return c.fail(a, what)
+	if c.json {
+		printJSON(c.stdout, ans.Raw)
 	}
 	if ans.Nodes == nil {
 		if !c.json {
@@ -258,25 +237,25 @@ func (c *settingsCmd) run(ctx context.Context) error {
 }
 
 // fail explains an answer that is not settings.
-func (c *settingsCmd) fail(a *apiAnswer, what string) error {
-	if a.code == http.StatusBadRequest {
+func (c *settingsCmd) fail(e *client.APIError, what string) error {
+	if e.StatusCode == http.StatusBadRequest {
 		headline := "the sidecar refused to " + what
 		if c.sub == "set" {
 			headline += "; nothing was changed"
 		}
-		if err, ok := problemsError(headline, a.body); ok {
+		if err, ok := problemsError(headline, e); ok {
 			return err
 		}
-		if msg, ok := errorOf(a.body); ok {
-			return &exitError{code: 1, err: fmt.Errorf("%s: %s", headline, msg)}
+		if e.Message != "" {
+			return &exitError{code: 1, err: fmt.Errorf("%s: %s", headline, e.Message)}
 		}
 	}
-	if msg, ok := errorOf(a.body); ok {
-		if _, auth := c.api.authError(a.code, msg); !auth {
-			return &exitError{code: 1, err: fmt.Errorf("the sidecar could not %s (HTTP %d): %s", what, a.code, msg)}
+	if e.Message != "" {
+		if _, auth := c.api.authError(e); !auth {
+			return &exitError{code: 1, err: fmt.Errorf("the sidecar could not %s (HTTP %d): %s", what, e.StatusCode, e.Message)}
 		}
 	}
-	return c.api.refused(a)
+	return c.api.refused(e)
 }
 
 // columns are the keys to show: those asked, in order, then any other the
@@ -308,8 +287,8 @@ func (c *settingsCmd) printLocal(rt map[string]json.RawMessage) {
 // printNodes shows a fan-out answer: a row per node and a column per key,
 // or, for every key (too many columns), a KEY VALUE block per node; then
 // the nodes that failed, with why.
-func (c *settingsCmd) printNodes(nodes []settingsNode) {
-	var ok, bad []settingsNode
+func (c *settingsCmd) printNodes(nodes []client.NodeSettings) {
+	var ok, bad []client.NodeSettings
 	var rts []map[string]json.RawMessage
 	for _, n := range nodes {
 		if n.Success {
@@ -398,57 +377,32 @@ func renderScalar(v json.RawMessage) string {
 	return string(v)
 }
 
-// refreshAnswer is a local refresh answer (settings.Refreshed).
-type refreshAnswer struct {
-	Applied      map[string]json.RawMessage `json:"applied"`
-	NeedsRestart []struct {
-		Key     string `json:"key"`
-		OnDisk  string `json:"on_disk"`
-		Running string `json:"running"`
-		Default string `json:"default"`
-	} `json:"needs_restart"`
-	NotApplied map[string]string `json:"not_applied"`
-	Unknown    []string          `json:"unknown"`
-	InSync     int               `json:"in_sync"`
-}
-
-// refreshNode is one node of a fan-out refresh answer.
-type refreshNode struct {
-	fanout.Target
-	Success bool           `json:"success"`
-	Status  int            `json:"http_status"`
-	Runtime *refreshAnswer `json:"runtime"`
-	Error   string         `json:"error"`
-}
-
-func (c *settingsCmd) refresh(ctx context.Context, q url.Values) error {
-	q.Set("refresh", "true")
-	a, err := c.api.call(ctx, http.MethodPost, withQuery(settings.Path, q), nil, c.timeout)
+func (c *settingsCmd) refresh(ctx context.Context, sel client.Selector) error {
+	r, err := within(ctx, c.api, c.timeout, func(ctx context.Context) (*client.Refresh, error) {
+		return c.api.RefreshSettings(ctx, sel)
+	})
+	if e := (*client.APIError)(nil); errors.As(err, &e) {
+		if c.json && json.Valid(e.Body) {
+			printJSON(c.stdout, e.Body)
+		}
+		return c.fail(e, "refresh the settings")
+	}
 	if err != nil {
 		return err
 	}
-	var local refreshAnswer
-	var fan struct {
-		Nodes []refreshNode `json:"nodes"`
+	if c.json {
+		printJSON(c.stdout, r.Raw)
 	}
-	isFan := (a.code == http.StatusOK || a.code == http.StatusBadGateway) && json.Unmarshal(a.body, &fan) == nil && fan.Nodes != nil
-	isLocal := !isFan && a.code == http.StatusOK && json.Unmarshal(a.body, &local) == nil && local.Applied != nil
-	if c.json && (isFan || isLocal || json.Valid(a.body)) {
-		printJSON(c.stdout, a.body)
-	}
-	switch {
-	case isLocal:
+	if r.Local != nil {
 		if !c.json {
-			writeTable(c.stdout, []string{"KEY", "ACTION", "VALUE"}, refreshRows(&local))
-			fmt.Fprintf(c.stdout, "%d key(s) already as cassandra.yaml says; the file was not written\n", local.InSync)
+			writeTable(c.stdout, []string{"KEY", "ACTION", "VALUE"}, refreshRows(r.Local))
+			fmt.Fprintf(c.stdout, "%d key(s) already as cassandra.yaml says; the file was not written\n", r.Local.InSync)
 		}
 		return nil
-	case !isFan:
-		return c.fail(a, "refresh the settings")
 	}
 	failed := 0
 	var rows, bad [][]string
-	for _, n := range fan.Nodes {
+	for _, n := range r.Nodes {
 		if !n.Success || n.Runtime == nil {
 			failed++
 			bad = append(bad, []string{n.Endpoint, n.DC, n.Rack, nodeError(n.Status, n.Error)})
@@ -465,19 +419,19 @@ func (c *settingsCmd) refresh(ctx context.Context, q url.Values) error {
 	if !c.json {
 		writeTable(c.stdout, []string{"NODE", "DC", "RACK", "KEY", "ACTION", "VALUE"}, rows)
 		if len(bad) > 0 {
-			fmt.Fprintf(c.stdout, "\nfailed on %d of %d nodes:\n", len(bad), len(fan.Nodes))
+			fmt.Fprintf(c.stdout, "\nfailed on %d of %d nodes:\n", len(bad), len(r.Nodes))
 			writeTable(c.stdout, []string{"NODE", "DC", "RACK", "ERROR"}, bad)
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d nodes failed (%d refreshed)", failed, len(fan.Nodes), len(fan.Nodes)-failed)}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d nodes failed (%d refreshed)", failed, len(r.Nodes), len(r.Nodes)-failed)}
 	}
 	return nil
 }
 
 // refreshRows are a refresh's keys: applied (the runtime value now), needing
 // a restart (file vs running), not applied (why), unknown.
-func refreshRows(r *refreshAnswer) [][]string {
+func refreshRows(r *client.Refreshed) [][]string {
 	var rows [][]string
 	keys := make([]string, 0, len(r.Applied))
 	for k := range r.Applied {

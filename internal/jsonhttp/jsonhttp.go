@@ -4,6 +4,7 @@ package jsonhttp
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // Write answers code with v as JSON (and a newline), never cached: every
@@ -17,4 +18,14 @@ func Write(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	w.Write(append(b, '\n'))
+}
+
+// NotAllowed answers 405 the one way every endpoint does: an Allow header
+// and {"error": msg, "allow": [methods]}.
+func NotAllowed(w http.ResponseWriter, msg string, allow ...string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	Write(w, http.StatusMethodNotAllowed, struct {
+		Error string   `json:"error"`
+		Allow []string `json:"allow"`
+	}{msg, allow})
 }
