@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -77,9 +78,16 @@ func New(src Source, opts Options) http.Handler {
 	h := &handler{src: src, m: m, log: log, maxAge: opts.MaxAge, mux: routes.New()}
 	ageOnce.Do(buildAges)
 
+	querier, _ := src.(Querier)
 	for _, name := range Checks {
-		h.handle("/v1/health/"+name, &route{kind: kindHealth, name: name,
-			pending: []byte(`{"error":"first refresh pending","check":"` + name + `"}`)})
+		rt := &route{kind: kindHealth, name: name,
+			pending: []byte(`{"error":"first refresh pending","check":"` + name + `"}`)}
+		if name == "cluster" {
+			// Only the cluster view takes a query (?dc=&cl=&keyspace=);
+			// the others ignore one, as they always have.
+			rt.querier = querier
+		}
+		h.handle("/v1/health/"+name, rt)
 	}
 	version, _ := json.Marshal(map[string]string{"version": versionOr(opts.Version), "go": runtime.Version()})
 	h.handle("/v1/version", &route{kind: kindStatic, name: "version", body: version})
@@ -153,6 +161,8 @@ type route struct {
 	inner   http.Handler // kindMetrics
 	path    string       // kindNotAllowed
 
+	querier Querier // kindHealth: answers the check with a query, if the source can
+
 	dur                          prometheus.Observer
 	c200, c503, c400, c404, c405 prometheus.Counter
 }
@@ -163,7 +173,7 @@ func (h *handler) newRoute(rt *route) *route {
 	c := func(code string) prometheus.Counter { return h.m.requests.WithLabelValues(rt.name, code) }
 	switch rt.kind {
 	case kindHealth:
-		rt.c200, rt.c503 = c("200"), c("503")
+		rt.c200, rt.c503, rt.c400 = c("200"), c("503"), c("400")
 	case kindStatic:
 		rt.c200 = c("200")
 	case kindNotAllowed:
@@ -288,6 +298,10 @@ var (
 func (rt *route) serve(w http.ResponseWriter, r *http.Request, start time.Time) {
 	switch rt.kind {
 	case kindHealth:
+		if r.URL.RawQuery != "" && rt.querier != nil {
+			rt.serveQuery(w, r, start)
+			return
+		}
 		rt.serveHealth(w, start)
 		return
 	case kindMetrics:
@@ -331,7 +345,11 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, start time.Time) 
 // of its precomputed bytes, with no allocation of its own when the report
 // is fresh (header values come from shared slices, the Age from a table).
 func (rt *route) serveHealth(w http.ResponseWriter, start time.Time) {
-	rep, ok := rt.h.src.Report(rt.name)
+	rt.serveFrom(w, start, rt.h.src)
+}
+
+func (rt *route) serveFrom(w http.ResponseWriter, start time.Time, src Source) {
+	rep, ok := src.Report(rt.name)
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrJSON
 	hdr["Cache-Control"] = hdrNoStore
@@ -366,6 +384,64 @@ func (rt *route) serveHealth(w http.ResponseWriter, start time.Time) {
 	}
 	rt.dur.Observe(time.Since(start).Seconds())
 }
+
+// serveQuery answers a check asked with a query (the routing health of
+// one DC): computed by the source on demand, so off the hot path that
+// serveHealth keeps allocation-free.
+func (rt *route) serveQuery(w http.ResponseWriter, r *http.Request, start time.Time) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	var rep Report
+	ok := false
+	if err != nil {
+		err = &ParamError{Msg: "malformed query: " + err.Error()}
+	} else {
+		rep, ok, err = rt.querier.Query(rt.name, q)
+	}
+	var pe *ParamError
+	switch {
+	case errors.As(err, &pe):
+		body := map[string]any{}
+		for k, v := range pe.Extra {
+			body[k] = v
+		}
+		body["error"] = pe.Msg
+		if pe.Param != "" {
+			body["field"] = pe.Param
+		}
+		b, merr := json.Marshal(body)
+		if merr != nil {
+			b = []byte(`{"error":"bad query"}`)
+		}
+		hdr := w.Header()
+		hdr["Content-Type"] = hdrJSON
+		hdr["Cache-Control"] = hdrNoStore
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write(b)
+		rt.c400.Inc()
+		rt.dur.Observe(time.Since(start).Seconds())
+		return
+	case err != nil:
+		b, _ := json.Marshal(map[string]string{"error": err.Error(), "check": rt.name})
+		hdr := w.Header()
+		hdr["Content-Type"] = hdrJSON
+		hdr["Cache-Control"] = hdrNoStore
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write(b)
+		rt.c503.Inc()
+		rt.dur.Observe(time.Since(start).Seconds())
+		return
+	}
+	src := fixedReport{rep: rep, ok: ok}
+	rt.serveFrom(w, start, src)
+}
+
+// fixedReport is a Source of one report, whatever the name.
+type fixedReport struct {
+	rep Report
+	ok  bool
+}
+
+func (f fixedReport) Report(string) (Report, bool) { return f.rep, f.ok }
 
 // staleBody wraps a report whose data is too old: the answer is 503 and
 // says why, keeping the last report for whoever wants to look.

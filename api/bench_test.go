@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -166,3 +167,34 @@ func BenchmarkCoordinatorHandler(b *testing.B) {
 }
 
 var agedBody = []byte(`{"LOCAL_ONE_underreplicated_keyspaces":[],"alive_peers":["127.0.0.1:7000","127.0.0.2:7000","127.0.0.3:7000"],"as_of":"2026-12-03T08:00:00.000Z","cassandra_running":true,"data_age_seconds":0.004,"dead_peers":[]}`)
+
+// BenchmarkClusterHandler is GET /v1/health/cluster from a source that
+// also answers queries: plain (served from Report exactly as before, the
+// query path never entered) and with ?dc=&cl= (the query parsed and
+// handed to the source, whose answer is a cached report, as the
+// sidecar's is between refreshes).
+//
+//	go test ./api -run '^$' -bench 'BenchmarkClusterHandler$' -count 5
+func BenchmarkClusterHandler(b *testing.B) {
+	rep := NewReport(agedBody, true, time.Now())
+	src := &querySource{answer: func(url.Values) (Report, bool, error) { return rep, true, nil }}
+	src.set("cluster", rep)
+	h := New(src, Options{Metrics: NewMetrics(), MaxAge: time.Hour})
+	for _, target := range []struct{ name, url string }{
+		{"plain", "/v1/health/cluster"},
+		{"query", "/v1/health/cluster?dc=dc1&cl=LOCAL_QUORUM"},
+	} {
+		b.Run(target.name, func(b *testing.B) {
+			b.ReportAllocs()
+			r := httptest.NewRequest("GET", target.url, nil)
+			w := &reusableWriter{h: http.Header{}}
+			for i := 0; i < b.N; i++ {
+				w.reset()
+				h.ServeHTTP(w, r)
+			}
+			if w.code != 200 {
+				b.Errorf("status %d", w.code)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -96,3 +97,24 @@ func (r *Report) writeBody(w io.Writer, now time.Time) {
 type Source interface {
 	Report(name string) (r Report, ok bool)
 }
+
+// Querier is a Source that also answers a check asked with query
+// parameters: GET /v1/health/cluster?dc=dc1&cl=LOCAL_QUORUM, the routing
+// health of one DC. Only a request with a query reaches it; the plain
+// check is served from Report as before. ok false: no view yet (503, as
+// for a pending report); an error that is a *ParamError is a 400, any
+// other a 503 with the error.
+type Querier interface {
+	Query(name string, query url.Values) (r Report, ok bool, err error)
+}
+
+// ParamError refuses a request's query: a 400 whose JSON body is
+// {"error": Msg, "field": Param} plus Extra (such as the values Param
+// may take).
+type ParamError struct {
+	Param string
+	Msg   string
+	Extra map[string]any
+}
+
+func (e *ParamError) Error() string { return e.Msg }

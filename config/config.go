@@ -78,6 +78,10 @@ type Health struct {
 	// ConfigSyncFailsReplica makes a cassandra.yaml that differs from the
 	// running settings fail the replica check (otherwise it is only shown).
 	ConfigSyncFailsReplica bool `yaml:"config_sync_fails_replica"`
+	// RouteBackMinUptime is how long every node of a DC must have been
+	// seen up before GET /v1/health/cluster?dc=… says safe_to_route_back
+	// (with its other conditions); 0: no minimum.
+	RouteBackMinUptime time.Duration `yaml:"route_back_min_uptime"`
 }
 
 // Peers is how the cluster check reaches the other nodes' sidecars.
@@ -192,9 +196,10 @@ func Default() *Config {
 			Timeout:          5 * time.Second,
 		},
 		Health: Health{
-			RefreshInterval:   5 * time.Second,
-			MaxAge:            30 * time.Second,
-			ConsistencyLevels: []string{"LOCAL_ONE", "LOCAL_QUORUM"},
+			RefreshInterval:    5 * time.Second,
+			MaxAge:             30 * time.Second,
+			ConsistencyLevels:  []string{"LOCAL_ONE", "LOCAL_QUORUM"},
+			RouteBackMinUptime: 2 * time.Minute,
 		},
 		Peers: Peers{
 			Timeout:     2 * time.Second,

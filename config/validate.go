@@ -80,6 +80,9 @@ func (c *Config) Validate() error {
 	if v.positive("health.max_age", h.MaxAge) && h.RefreshInterval > 0 && h.MaxAge <= h.RefreshInterval {
 		v.errorf("health.max_age", "%s must be longer than health.refresh_interval (%s), or answers would turn unhealthy between refreshes", h.MaxAge, h.RefreshInterval)
 	}
+	if h.RouteBackMinUptime < 0 {
+		v.errorf("health.route_back_min_uptime", "%s is negative (0 means no minimum)", h.RouteBackMinUptime)
+	}
 	seen := map[string]bool{}
 	for _, cl := range h.ConsistencyLevels {
 		switch {

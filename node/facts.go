@@ -34,21 +34,24 @@ func (a *Adapter) ProcessStartTime(ctx context.Context) (time.Time, error) {
 
 // HintCounts are, per target endpoint ("/ip:port" as the metric names
 // spell it, with ':' kept), the hints this node's process has written for
-// it and delivered to it since it started.
+// it and delivered to it since it started, and those it refused because
+// the target was down past max_hint_window (Hints_not_stored-<endpoint>,
+// HintedHandoffMetrics.incrPastWindow).
 type HintCounts struct {
 	Created   map[string]int64 `json:"created"`
 	Delivered map[string]int64 `json:"delivered"`
+	NotStored map[string]int64 `json:"not_stored,omitempty"`
 }
 
 // Hints reads the per-target hint metrics (metrics/HintedHandoffMetrics:
-// Hints_created-<endpoint>; HintsServiceMetrics: Hint_delays-<endpoint>,
-// updated once per hint delivered) in one pattern read. The metrics exist
+// Hints_created-<endpoint>, Hints_not_stored-<endpoint>; HintsServiceMetrics:
+// Hint_delays-<endpoint>, updated once per hint delivered) in one pattern read. The metrics exist
 // only once a hint was written or delivered: none means zero.
 // system_views.pending_hints cannot serve here: it lists only files
 // handed to dispatch, so it reads empty while the target is down
 // (testdata/cassandra-4.1.6/hints.txt).
 func (a *Adapter) Hints(ctx context.Context) (HintCounts, error) {
-	hc := HintCounts{Created: map[string]int64{}, Delivered: map[string]int64{}}
+	hc := HintCounts{Created: map[string]int64{}, Delivered: map[string]int64{}, NotStored: map[string]int64{}}
 	if a.jmx == nil {
 		return hc, fmt.Errorf("hint counts %w", ErrNeedsJolokia)
 	}
@@ -77,6 +80,8 @@ func (a *Adapter) Hints(ctx context.Context) (HintCounts, error) {
 			hc.Created[endpointOfMetric(ep)] = n
 		} else if ep, ok := strings.CutPrefix(metric, "Hint_delays-"); ok {
 			hc.Delivered[endpointOfMetric(ep)] = n
+		} else if ep, ok := strings.CutPrefix(metric, "Hints_not_stored-"); ok {
+			hc.NotStored[endpointOfMetric(ep)] = n
 		}
 	}
 	return hc, nil

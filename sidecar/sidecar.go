@@ -64,6 +64,13 @@ type Sidecar struct {
 	clusterKick   chan struct{}
 	ready         chan struct{}
 	readyOnce     sync.Once
+
+	// Routing health (routing.go): this node's hint and stream facts,
+	// its outage history, the last cluster view and the answers on it.
+	facts   atomic.Pointer[health.NodeFacts]
+	outages *health.Outages
+	view    atomic.Pointer[clusterView]
+	routes  routeCache
 }
 
 // StateFile is the lifecycle state file in the data directory.
@@ -102,6 +109,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Sidecar, error) {
 		clusterKick: make(chan struct{}, 1),
 		refreshKick: make(chan struct{}, 1),
 		ready:       make(chan struct{}),
+		outages:     health.NewOutages(),
 	}
 	empty := map[string]api.Report{}
 	s.reports.Store(&empty)
@@ -170,13 +178,7 @@ func (s *Sidecar) Lifecycle() *lifecycle.Manager { return s.lifecycle }
 // view refreshed for a while.
 func (s *Sidecar) Report(name string) (api.Report, bool) {
 	if name == "cluster" {
-		prev := s.clusterWanted.Swap(time.Now().UnixNano())
-		if time.Since(time.Unix(0, prev)) > s.cfg.Health.RefreshInterval {
-			select {
-			case s.clusterKick <- struct{}{}:
-			default:
-			}
-		}
+		s.wantCluster()
 	}
 	r, ok := (*s.reports.Load())[name]
 	if !ok && name == "cluster" {
@@ -221,6 +223,9 @@ func (s *Sidecar) refresh(ctx context.Context) {
 	for _, e := range snap.Errors {
 		s.metrics.RefreshError(strings.SplitN(e, ":", 2)[0])
 	}
+	facts := s.readFacts(ctx, snap)
+	s.facts.Store(&facts)
+	s.outages.ObserveSnapshot(snap)
 	s.last.Store(snap)
 	now := time.Now()
 
@@ -240,6 +245,8 @@ func (s *Sidecar) refresh(ctx context.Context) {
 		s.log.Warn("scanning sstables", "err", err)
 	}
 	coord, cok := health.Coordinator(snap, s.hcfg, now)
+	// Additive fields for the peers' routing health answers.
+	health.AddNodeFacts(coord, facts)
 	s.logSystemWarnings(coord)
 	if reason := *s.override.Load(); reason != "" {
 		overrideCoordinator(coord, reason)
@@ -312,6 +319,7 @@ func (s *Sidecar) refreshCluster(ctx context.Context) {
 	}
 	wg.Wait()
 	now := time.Now()
+	s.view.Store(&clusterView{snap: snap, peers: peers, at: now})
 	rep, ok := health.Cluster(snap, peers, s.hcfg, now)
 	s.setReport("cluster", rep, ok, now)
 }
