@@ -129,6 +129,7 @@ var readmeNotRun = map[string]string{
 	"./ringside serve":                    "needs a Cassandra node on this host; TestServeStopsOnSIGTERM runs serve",
 	"./ringside serve --config /etc/ringside/ringside.yaml --check": "needs an installed config; TestServeRejectsBadConfig runs --check, CI runs it on the installed package",
 	"go run ./cmd/ringside sim --topology dc1:3x2,dc2:3x1":          "runs until Ctrl-C; the sim package's tests start the same clusters",
+	"go run ./examples/failover":                                    "runs until Ctrl-C; failover's tests run the same policy against the simulator, go vet builds it",
 }
 
 // readmeCommand is one README example: the command and the output shown.
