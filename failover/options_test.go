@@ -103,10 +103,4 @@ func TestParseSettings(t *testing.T) {
 			t.Errorf("%q accepted", in)
 		}
 	}
-	if got := parseSet("[dc1, dc2]"); len(got) != 2 || got[0] != "dc1" || got[1] != "dc2" {
-		t.Errorf("set %q", got)
-	}
-	if got := parseSet("[]"); got != nil {
-		t.Errorf("empty set %q", got)
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/ringside/ringside/internal/javafmt"
 )
 
 // HintSettings are the cassandra.yaml settings that decide which writes a
@@ -94,7 +96,7 @@ func ReadHintSettings(ctx context.Context, s *gocql.Session) (HintSettings, erro
 	if v, ok, err = get("hinted_handoff_disabled_datacenters"); err != nil {
 		return hs, err
 	} else if ok {
-		hs.DisabledDCs = parseSet(v)
+		hs.DisabledDCs = javafmt.List(v)
 	}
 	if v, ok, err = get("hint_window_persistent_enabled"); err != nil {
 		return hs, err
@@ -153,19 +155,4 @@ func parseDataStorageSpec(v string) (int64, error) {
 		return 0, fmt.Errorf("too large")
 	}
 	return n * u, nil
-}
-
-// parseSet parses a Java Set's toString, e.g. "[dc1, dc2]".
-func parseSet(v string) []string {
-	v = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "["), "]"))
-	if v == "" {
-		return nil
-	}
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

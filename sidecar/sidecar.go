@@ -28,6 +28,7 @@ import (
 	"github.com/ringside/ringside/desire"
 	"github.com/ringside/ringside/fanout"
 	"github.com/ringside/ringside/health"
+	"github.com/ringside/ringside/internal/javafmt"
 	"github.com/ringside/ringside/internal/routes"
 	"github.com/ringside/ringside/lifecycle"
 	"github.com/ringside/ringside/node"
@@ -237,7 +238,7 @@ func (s *Sidecar) refresh(ctx context.Context) {
 	}
 	dirs := s.cfg.Cassandra.DataDirectories
 	if len(dirs) == 0 {
-		dirs = parseList(snap.Settings["data_file_directories"])
+		dirs = javafmt.List(snap.Settings["data_file_directories"])
 	}
 	corrupt, err := health.ScanSSTables(dirs)
 	if err != nil {
@@ -261,21 +262,6 @@ func (s *Sidecar) refresh(ctx context.Context) {
 
 func (s *Sidecar) fresh(snap *node.Snapshot, now time.Time) bool {
 	return now.Sub(snap.Taken) <= s.cfg.Health.MaxAge
-}
-
-// parseList reads a setting like "[/var/lib/cassandra/data]" or "[/a, /b]".
-func parseList(v string) []string {
-	v = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "["), "]"))
-	if v == "" {
-		return nil
-	}
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // peerURL is the peer sidecar's base URL: the peer's native address, our port.
