@@ -9,7 +9,8 @@
 //
 // Each second it prints the active DC and how many writes and reads
 // succeeded and failed; switches are printed as they happen, and the
-// policy's Status() and metrics are served on --listen.
+// policy's Status() and metrics are served on --listen (GET /status,
+// GET /metrics; POST /switchback after a repair).
 package main
 
 import (
@@ -92,6 +93,17 @@ func main() {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(p.Status())
+		})
+		// After an outage past the hint window the policy waits for this,
+		// once the DC is repaired (nodetool repair).
+		mux.HandleFunc("POST /switchback", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if err := p.SwitchBack(); err != nil {
+				w.WriteHeader(http.StatusConflict)
+				json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+				return
+			}
 			json.NewEncoder(w).Encode(p.Status())
 		})
 		go func() {
