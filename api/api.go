@@ -412,23 +412,11 @@ func (rt *route) serveQuery(w http.ResponseWriter, r *http.Request, start time.T
 		if merr != nil {
 			b = []byte(`{"error":"bad query"}`)
 		}
-		hdr := w.Header()
-		hdr["Content-Type"] = hdrJSON
-		hdr["Cache-Control"] = hdrNoStore
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write(b)
-		rt.c400.Inc()
-		rt.dur.Observe(time.Since(start).Seconds())
+		rt.writeError(w, start, http.StatusBadRequest, b, rt.c400)
 		return
 	case err != nil:
 		b, _ := json.Marshal(map[string]string{"error": err.Error(), "check": rt.name})
-		hdr := w.Header()
-		hdr["Content-Type"] = hdrJSON
-		hdr["Cache-Control"] = hdrNoStore
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write(b)
-		rt.c503.Inc()
-		rt.dur.Observe(time.Since(start).Seconds())
+		rt.writeError(w, start, http.StatusServiceUnavailable, b, rt.c503)
 		return
 	}
 	src := fixedReport{rep: rep, ok: ok}
@@ -530,4 +518,15 @@ type slogPrintln struct{ l *slog.Logger }
 
 func (p slogPrintln) Println(v ...any) {
 	p.l.LogAttrs(context.Background(), slog.LevelError, "serving /metrics", slog.String("err", strings.TrimSuffix(fmt.Sprintln(v...), "\n")))
+}
+
+// writeError answers a query-driven report's JSON error, counted and timed.
+func (rt *route) writeError(w http.ResponseWriter, start time.Time, code int, b []byte, c prometheus.Counter) {
+	hdr := w.Header()
+	hdr["Content-Type"] = hdrJSON
+	hdr["Cache-Control"] = hdrNoStore
+	w.WriteHeader(code)
+	w.Write(b)
+	c.Inc()
+	rt.dur.Observe(time.Since(start).Seconds())
 }
