@@ -293,6 +293,8 @@ func TestRoutingHealthBadInput(t *testing.T) {
 	d := startRoutingDemo(t)
 	base := d.Sidecars[0].URL + "/v1/health/cluster"
 	eventually(t, base+"?dc=dc1&cl=LOCAL_ONE&keyspace=app", func(code int, _ map[string]any) bool { return code == 200 })
+	// only2 too: the sidecar's schema is a refresh old.
+	eventually(t, base+"?dc=dc2&cl=LOCAL_ONE&keyspace=only2", func(code int, _ map[string]any) bool { return code == 200 })
 	for _, c := range []struct {
 		query, field, says string
 		known              string // field listing what the parameter may be

@@ -335,6 +335,17 @@ func (x *execCtx) write(ks *schema.Keyspace, muts []*mutation, writeType string)
 		if err != nil {
 			return err
 		}
+		// Cassandra sends a write to every live replica of every DC; a
+		// LOCAL_* level only says whose acks are awaited (counted below).
+		// Sending to the local ones alone would hint healthy remote replicas.
+		if x.cl == native.LocalOne || x.cl == native.LocalQuorum {
+			live = live[:0:0]
+			for _, r := range reps {
+				if x.n.c.sees(x.n, r) {
+					live = append(live, r)
+				}
+			}
+		}
 		plans = append(plans, plan{m, reps, live, blockFor})
 	}
 	for _, p := range plans {

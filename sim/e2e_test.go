@@ -623,3 +623,32 @@ func TestPasswordAuth(t *testing.T) {
 		t.Fatal("connected without credentials to a node with PasswordAuthenticator")
 	}
 }
+
+// TestLocalWriteReachesEveryDC: a LOCAL_QUORUM write goes to every live
+// replica of every DC at once (StorageProxy sends to all; the level only
+// says whose acks are awaited), so a remote DC has it without hints.
+func TestLocalWriteReachesEveryDC(t *testing.T) {
+	c := startCluster(t, "dc1:3x1,dc2:3x1", false)
+	var dc1, dc2 *sim.Node
+	for _, n := range c.Nodes() {
+		if n.DC == "dc1" && dc1 == nil {
+			dc1 = n
+		}
+		if n.DC == "dc2" && dc2 == nil {
+			dc2 = n
+		}
+	}
+	s := session(t, c, "dc1", dc1)
+	must(t, s.Query("CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 3}").Exec())
+	must(t, s.Query("CREATE TABLE ks.t (k int PRIMARY KEY, v text)").Exec())
+	for k := 0; k < 20; k++ {
+		must(t, s.Query("INSERT INTO ks.t (k, v) VALUES (?, 'x')", k).Consistency(gocql.LocalQuorum).SetHostID(dc1.HostID.String()).Exec())
+	}
+	// Read at ONE-per-DC level in dc2 right away: no hint delivery has run.
+	for k := 0; k < 20; k++ {
+		var v string
+		if err := s.Query("SELECT v FROM ks.t WHERE k = ?", k).Consistency(gocql.LocalQuorum).SetHostID(dc2.HostID.String()).Scan(&v); err != nil || v != "x" {
+			t.Fatalf("row %d read at LOCAL_QUORUM in dc2 right after a LOCAL_QUORUM write in dc1: %q, %v", k, v, err)
+		}
+	}
+}
