@@ -80,16 +80,9 @@ func (s *Sidecar) readFacts(ctx context.Context, snap *node.Snapshot) health.Nod
 
 // pendingHosts reads PendingHints: a list of PendingHintsInfo.asMap maps.
 func pendingHosts(r *node.JolokiaResponse) ([]string, error) {
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	v, err := r.Decode()
+	l, err := jolokiaList(r, "PendingHints")
 	if err != nil {
 		return nil, err
-	}
-	l, ok := v.([]any)
-	if !ok && v != nil {
-		return nil, fmt.Errorf("PendingHints is %T, not a list", v)
 	}
 	out := []string{}
 	for _, x := range l {
@@ -103,16 +96,9 @@ func pendingHosts(r *node.JolokiaResponse) ([]string, error) {
 
 // currentStreams reads CurrentStreams: StreamStateCompositeData items.
 func currentStreams(r *node.JolokiaResponse) ([]health.Stream, error) {
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	v, err := r.Decode()
+	l, err := jolokiaList(r, "CurrentStreams")
 	if err != nil {
 		return nil, err
-	}
-	l, ok := v.([]any)
-	if !ok && v != nil {
-		return nil, fmt.Errorf("CurrentStreams is %T, not a list", v)
 	}
 	out := []health.Stream{}
 	for _, x := range l {
@@ -225,4 +211,20 @@ func (s *Sidecar) wantCluster() {
 		default:
 		}
 	}
+}
+
+// jolokiaList decodes an attribute that is a list (null: empty).
+func jolokiaList(r *node.JolokiaResponse, attr string) ([]any, error) {
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	v, err := r.Decode()
+	if err != nil {
+		return nil, err
+	}
+	l, ok := v.([]any)
+	if !ok && v != nil {
+		return nil, fmt.Errorf("%s is %T, not a list", attr, v)
+	}
+	return l, nil
 }
